@@ -1,0 +1,56 @@
+/**
+ * dpdispatcher for TypeScript: describe tasks, group them into jobs, run them on the local
+ * machine or a cluster, and get every result back, exactly once, even across crashes.
+ *
+ * @example
+ * ```ts
+ * import { dispatch, resources, task } from "@deepmodeling/dpdispatcher";
+ *
+ * const report = await dispatch({ workBase: "work" })
+ *   .with(resources({ groupSize: 2 }))
+ *   .tasks(task({ command: "echo hi > out.txt", taskWorkPath: "t0", backwardFiles: ["out.txt"] }))
+ *   .run();
+ * console.log(report.ok);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  Dispatch,
+  dispatch,
+  type DispatchOptions,
+  type RenderedJob,
+  type RunPromise,
+} from "./src/plan/dispatch.ts";
+export { type Task, task, type TaskInput } from "./src/plan/task.ts";
+export {
+  type JsonValue,
+  type Resources,
+  resources,
+  type ResourcesInput,
+} from "./src/plan/resources.ts";
+export type { Plan, PlanJob, PlanTarget } from "./src/plan/plan.ts";
+export { groupTasks } from "./src/plan/grouping.ts";
+export { shell, shellScheduler } from "./src/schedulers/shell/shell.ts";
+export type {
+  Scheduler,
+  SchedulerStatus,
+  ScriptJob,
+  SubmitOutcome,
+  SubmitRequest,
+  Target,
+} from "./src/schedulers/scheduler.ts";
+export { type JobEnd, parseEndFile } from "./src/schedulers/end_file.ts";
+export { lazyLocal, local, type LocalOptions } from "./src/transports/local.ts";
+export type {
+  Connection,
+  ExecResult,
+  TransferResult,
+  Transport,
+} from "./src/transports/transport.ts";
+export type { RunOptions } from "./src/runner/runner.ts";
+export type { RunEvent } from "./src/runner/events.ts";
+export type { JobReport, JobReportState, RunReport, TaskReport } from "./src/runner/report.ts";
+export { CommandError, type CommandResult, RunError, StateError } from "./src/errors.ts";
+export { readRuns } from "./src/state/status.ts";

@@ -1,0 +1,130 @@
+/**
+ * The few error classes of dpdispatcher. Bad input throws a plain `TypeError` or
+ * `RangeError` whose message names the field and the value; everything else is one of these.
+ *
+ * @module
+ */
+
+import type { RunReport } from "./runner/report.ts";
+
+/** Keeps the last `max` characters of a text, so errors stay readable. */
+export function tail(text: string, max = 2000): string {
+  return text.length <= max ? text : "…" + text.slice(text.length - max);
+}
+
+/** What a finished command left behind, as carried by {@linkcode CommandError}. */
+export interface CommandResult {
+  /** The program and its arguments. */
+  readonly argv: readonly string[];
+  /** Where it ran: `"localhost"` or an SSH host. */
+  readonly host: string;
+  /** Its exit code (`null` when a signal ended it). */
+  readonly exitCode: number | null;
+  /** The tail of its standard output. */
+  readonly stdout: string;
+  /** The tail of its standard error. */
+  readonly stderr: string;
+  /** How long it ran, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/**
+ * A command that the runner needed (submit, status, cancel, transfer) failed.
+ *
+ * @example Inspect the failing command
+ * ```ts
+ * import { CommandError } from "@deepmodeling/dpdispatcher";
+ *
+ * const error = new CommandError("Cannot submit 2 jobs to shell", {
+ *   argv: ["bash", "-c", "exit 1"],
+ *   host: "localhost",
+ *   exitCode: 1,
+ *   stdout: "",
+ *   stderr: "boom",
+ *   durationMs: 3,
+ * });
+ * console.log(error.exitCode, error.stderr); // 1 "boom"
+ * ```
+ */
+export class CommandError extends Error implements CommandResult {
+  readonly argv: readonly string[];
+  readonly host: string;
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+
+  /** Wraps a command's result; the message gains the exit code and the stderr tail. */
+  constructor(what: string, result: CommandResult, options?: ErrorOptions) {
+    const how = result.exitCode === null ? "was killed" : `exited with code ${result.exitCode}`;
+    const detail = result.stderr.trim() ? `: ${tail(result.stderr.trim(), 300)}` : "";
+    super(`${what}: ${result.argv[0]} on "${result.host}" ${how}${detail}`, options);
+    this.name = "CommandError";
+    this.argv = result.argv;
+    this.host = result.host;
+    this.exitCode = result.exitCode;
+    this.stdout = tail(result.stdout);
+    this.stderr = tail(result.stderr);
+    this.durationMs = result.durationMs;
+  }
+}
+
+/**
+ * A run ended with failed jobs. Thrown by `run()` (unless `throwOnFailure: false`) after every
+ * result that did finish was collected; the report says which tasks failed and why.
+ *
+ * @example Handle a failed run
+ * ```ts
+ * import { dispatch, RunError, task } from "@deepmodeling/dpdispatcher";
+ *
+ * try {
+ *   await dispatch({ workBase: "work" })
+ *     .tasks(task({ command: "exit 3", taskWorkPath: "t0" }))
+ *     .run({ retryCount: 0 });
+ * } catch (error) {
+ *   if (!(error instanceof RunError)) throw error;
+ *   for (const job of error.report.jobs) console.log(job.name, job.state, job.reason);
+ * }
+ * ```
+ */
+export class RunError extends Error {
+  /** The run's report: per job and per task states, exit codes and reasons. */
+  readonly report: RunReport;
+
+  /** Builds the error from a finished run's report. */
+  constructor(report: RunReport, options?: ErrorOptions) {
+    const failed = report.jobs.filter((job) => job.state !== "finished");
+    const first = failed[0];
+    const why = first ? `; first: job "${first.name}" ${first.reason ?? first.state}` : "";
+    super(
+      `Run "${report.runId}" ended with ${failed.length} of ${report.jobs.length} jobs failed${why}`,
+      options,
+    );
+    this.name = "RunError";
+    this.report = report;
+  }
+}
+
+/**
+ * The run's local state cannot be used: its journal is held by another live runner, or a
+ * journal line is not one this version wrote.
+ *
+ * @example
+ * ```ts
+ * import { StateError } from "@deepmodeling/dpdispatcher";
+ *
+ * const error = new StateError('Run "abc" is already being run by process 42', "/w/.dpdispatcher/abc.lock");
+ * console.log(error.path);
+ * ```
+ */
+export class StateError extends Error {
+  /** The state file concerned. */
+  readonly path: string;
+
+  /** Builds the error for one state file. */
+  constructor(message: string, path: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StateError";
+    this.path = path;
+  }
+}

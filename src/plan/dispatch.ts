@@ -1,0 +1,185 @@
+import { resolve } from "node:path";
+import { RunError } from "../errors.ts";
+import { EventChannel, type RunEvent } from "../runner/events.ts";
+import type { RunReport } from "../runner/report.ts";
+import { resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
+import { renderJobs } from "../runner/stage.ts";
+import { STATE_DIR } from "../schedulers/_script.ts";
+import type { Target } from "../schedulers/scheduler.ts";
+// The default target is the one adapter the core names: `dispatch()` alone runs locally in place.
+import { shell } from "../schedulers/shell/shell.ts";
+import { buildPlan, type Plan } from "./plan.ts";
+import { type Resources, resources as makeResources, type ResourcesInput } from "./resources.ts";
+import { type Task, task as makeTask, type TaskInput } from "./task.ts";
+
+/** Options of {@linkcode dispatch}. */
+export interface DispatchOptions {
+  /** Local directory that holds the task directories (dpdispatcher's `work_base`). @default "." */
+  readonly workBase?: string;
+}
+
+/** A job script as `render()` returns it. */
+export interface RenderedJob {
+  /** The job's hash. */
+  readonly job: string;
+  /** The job's stable name. */
+  readonly name: string;
+  /** Where the script will be written on the execution side. */
+  readonly path: string;
+  /** The script's text. */
+  readonly script: string;
+}
+
+/**
+ * A run in progress: a promise of the report that is also an async iterable of events.
+ * Start iterating right away to see every event.
+ */
+export interface RunPromise extends Promise<RunReport>, AsyncIterable<RunEvent> {}
+
+interface State {
+  readonly workBase: string;
+  readonly target?: Target;
+  readonly resources?: Resources;
+  readonly tasks: readonly Task[];
+  readonly forwardCommonFiles: readonly string[];
+  readonly backwardCommonFiles: readonly string[];
+}
+
+type TaskLike = Task | TaskInput;
+
+/**
+ * An immutable builder of a run. Every method returns a new builder; the old one is unchanged.
+ * Create it with {@linkcode dispatch}.
+ */
+export class Dispatch {
+  readonly #state: State;
+
+  /** Use {@linkcode dispatch} instead. */
+  constructor(state: State) {
+    this.#state = Object.freeze(state);
+  }
+
+  #with(change: Partial<State>): Dispatch {
+    return new Dispatch({ ...this.#state, ...change });
+  }
+
+  /** Where the jobs run: `shell(lazyLocal())` (the default), `shell(local({ remoteRoot }))`. */
+  on(target: Target): Dispatch {
+    if (target?.kind !== "target") {
+      throw new TypeError(
+        `Invalid target: expected shell(...) or another scheduler, got ${JSON.stringify(target)}`,
+      );
+    }
+    return this.#with({ target });
+  }
+
+  /** The resources of every job: a `resources(...)` value or its input. */
+  with(res: Resources | ResourcesInput): Dispatch {
+    return this.#with({
+      resources: "kind" in res && res.kind === "resources" ? res as Resources : makeResources(res),
+    });
+  }
+
+  /** Adds tasks (values, inputs, or arrays of them; pass an array for large lists). */
+  tasks(...tasks: readonly (TaskLike | readonly TaskLike[])[]): Dispatch {
+    const added = tasks.flat().map((
+      t,
+    ) => ("kind" in t && t.kind === "task" ? t as Task : makeTask(t)));
+    return this.#with({ tasks: [...this.#state.tasks, ...added] });
+  }
+
+  /** Adds files (relative to the work base) uploaded once for every task. */
+  forwardCommonFiles(...paths: readonly string[]): Dispatch {
+    return this.#with({ forwardCommonFiles: [...this.#state.forwardCommonFiles, ...paths] });
+  }
+
+  /** Adds files or globs (relative to the work base) downloaded once at the end. */
+  backwardCommonFiles(...paths: readonly string[]): Dispatch {
+    return this.#with({ backwardCommonFiles: [...this.#state.backwardCommonFiles, ...paths] });
+  }
+
+  /** The target in use (`shell(lazyLocal())` unless `.on()` set one). */
+  get target(): Target {
+    return this.#state.target ?? shell();
+  }
+
+  /** The frozen, JSON-safe plan: tasks grouped into jobs, every hash and the run id. Pure. */
+  toPlan(): Plan {
+    const s = this.#state;
+    const { scheduler, transport } = this.target;
+    return buildPlan({
+      workBase: s.workBase,
+      target: { scheduler: scheduler.name, transport: transport.name, options: transport.options },
+      resources: s.resources ?? makeResources({ groupSize: 1 }),
+      tasks: s.tasks,
+      forwardCommonFiles: s.forwardCommonFiles,
+      backwardCommonFiles: s.backwardCommonFiles,
+    });
+  }
+
+  /** Every job script as it would be written: no side effects, no connection. */
+  render(): RenderedJob[] {
+    const plan = this.toPlan();
+    const runRoot = this.target.transport.runRoot(resolve(plan.workBase), plan.runId);
+    return renderJobs(plan, this.target, {
+      runRoot,
+      jobsDir: `${runRoot}/${STATE_DIR}/${plan.runId}`,
+    });
+  }
+
+  /**
+   * Runs the plan to the end: stage, submit, poll, collect each job's results as it ends,
+   * retry failures, report. Re-running the same plan after a crash or abort re-attaches to it:
+   * nothing is submitted twice and nothing finished runs again.
+   */
+  run(options: RunOptions = {}): RunPromise {
+    const channel = new EventChannel();
+    const emit = (event: RunEvent) => {
+      try {
+        options.onEvent?.(event);
+      } catch {
+        // A listener's bug must not stop the run or lose results.
+      }
+      channel.push(event);
+    };
+    const promise = (async () => {
+      try {
+        const resolved = resolveRunOptions(options);
+        const report = await runPlan(this.toPlan(), this.target, resolved, emit);
+        if (!report.ok && resolved.throwOnFailure) throw new RunError(report);
+        return report;
+      } finally {
+        channel.close();
+      }
+    })() as RunPromise;
+    promise[Symbol.asyncIterator] = () => channel.iterate();
+    return promise;
+  }
+}
+
+/**
+ * Starts an immutable run builder.
+ *
+ * @example Run five tasks on this machine, two per job
+ * ```ts
+ * import { dispatch, resources, task } from "@deepmodeling/dpdispatcher";
+ *
+ * const tasks = [0, 1, 2, 3, 4].map((i) =>
+ *   task({ command: `echo ${i} > out.txt`, taskWorkPath: `t${i}`, backwardFiles: ["out.txt"] })
+ * );
+ * const builder = dispatch({ workBase: "work" })
+ *   .with(resources({ groupSize: 2 }))
+ *   .tasks(tasks);
+ * console.log(builder.toPlan().jobs.length); // 3
+ * console.log(builder.render()[0].script.split("\n")[0]); // "#!/bin/bash"
+ * ```
+ */
+export function dispatch(options: DispatchOptions = {}): Dispatch {
+  const workBase = options.workBase ?? ".";
+  if (typeof workBase !== "string" || workBase === "") {
+    throw new TypeError(
+      `Invalid dispatch.workBase: expected a directory path, got ${JSON.stringify(workBase)}`,
+    );
+  }
+  return new Dispatch({ workBase, tasks: [], forwardCommonFiles: [], backwardCommonFiles: [] });
+}

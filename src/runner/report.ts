@@ -1,0 +1,123 @@
+import { join } from "node:path";
+import type { Plan } from "../plan/plan.ts";
+import type { RunState } from "../state/run_state.ts";
+
+/** A job's state in a report. */
+export type JobReportState = "pending" | "running" | "finished" | "failed" | "dropped";
+
+/** One job of a report. */
+export interface JobReport {
+  /** The job's hash. */
+  readonly hash: string;
+  /** Its stable scheduler name. */
+  readonly name: string;
+  /** The scheduler's id of its latest attempt (a PID for Shell). */
+  readonly id?: string;
+  /** Where it stands. */
+  readonly state: JobReportState;
+  /** Attempts made (1 = submitted once). */
+  readonly attempts: number;
+  /** Last exit code per task hash (`null`: none recorded). */
+  readonly exitCodes: Readonly<Record<string, number | null>>;
+  /** Wall time of its latest attempt, in milliseconds. */
+  readonly durationMs?: number;
+  /** Why it failed, in words. */
+  readonly reason?: string;
+  /** The tail of the failing task's stderr. */
+  readonly stderrTail?: string;
+  /** Indices into `plan.tasks`. */
+  readonly tasks: readonly number[];
+}
+
+/** One task of a report. */
+export interface TaskReport {
+  /** Index in `plan.tasks`. */
+  readonly index: number;
+  /** The task's hash. */
+  readonly hash: string;
+  /** Its directory relative to the work base. */
+  readonly taskWorkPath: string;
+  /** The job it belongs to. */
+  readonly job: string;
+  /** `finished` once it exited 0. */
+  readonly state: JobReportState;
+  /** Its last exit code, if any. */
+  readonly exitCode?: number | null;
+  /** Local directory that holds its results. */
+  readonly resultsDir: string;
+  /** Backward files or patterns that matched nothing. */
+  readonly missing: readonly string[];
+}
+
+/** What a run did, per job and per task. JSON-safe. */
+export interface RunReport {
+  /** Always `"report"`. */
+  readonly kind: "report";
+  /** The run's id. */
+  readonly runId: string;
+  /** True when every job finished (or was dropped by `ratioUnfinished`). */
+  readonly ok: boolean;
+  /** Every job. */
+  readonly jobs: readonly JobReport[];
+  /** Every task. */
+  readonly tasks: readonly TaskReport[];
+  /** Common backward files that matched nothing. */
+  readonly missingCommon: readonly string[];
+  /** The journal file. */
+  readonly journal: string;
+  /** This runner's wall time, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** Builds the report of a plan from its journal state. Pure. */
+export function buildReport(
+  plan: Plan,
+  state: RunState,
+  info: { workBase: string; journal: string; durationMs: number },
+): RunReport {
+  const taskJob = new Array<string>(plan.tasks.length);
+  const jobs = plan.jobs.map((pj): JobReport => {
+    for (const i of pj.tasks) taskJob[i] = pj.hash;
+    const j = state.jobs.get(pj.hash);
+    const live = j?.submitted && (!j.ended || j.ended.attempt < j.submitted.attempt);
+    const ended = j?.ended;
+    return {
+      hash: pj.hash,
+      name: pj.name,
+      id: j?.submitted?.id,
+      state: j?.final?.state ?? (live ? "running" : "pending"),
+      attempts: j?.attempts ?? 0,
+      exitCodes: Object.fromEntries(j?.codes ?? []),
+      durationMs: ended?.start && ended.end ? (ended.end - ended.start) * 1000 : undefined,
+      reason: j?.final?.reason ?? ended?.reason,
+      stderrTail: ended?.ok ? undefined : ended?.stderrTail,
+      tasks: pj.tasks,
+    };
+  });
+  const byHash = new Map(jobs.map((j) => [j.hash, j]));
+  const tasks = plan.tasks.map((t, index): TaskReport => {
+    const job = byHash.get(taskJob[index])!;
+    const j = state.jobs.get(job.hash);
+    const done = j?.succeeded.has(t.hash) ?? false;
+    return {
+      index,
+      hash: t.hash,
+      taskWorkPath: t.taskWorkPath,
+      job: job.hash,
+      state: done ? "finished" : job.state === "finished" ? "failed" : job.state,
+      exitCode: j?.codes.get(t.hash),
+      resultsDir: join(info.workBase, t.taskWorkPath),
+      missing: j?.missing.get(t.hash) ?? [],
+    };
+  });
+  return {
+    kind: "report",
+    runId: plan.runId,
+    ok: jobs.every((j) => j.state === "finished" || j.state === "dropped"),
+    jobs,
+    tasks,
+    missingCommon: state.commonCollected ?? [],
+    journal: info.journal,
+    durationMs: info.durationMs,
+  };
+}

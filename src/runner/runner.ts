@@ -1,0 +1,310 @@
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import type { Plan } from "../plan/plan.ts";
+import { parseWith } from "../plan/_validate.ts";
+import { STATE_DIR } from "../schedulers/_script.ts";
+import type { Target } from "../schedulers/scheduler.ts";
+import { Journal, writeAtomic } from "../state/journal.ts";
+import { fold, type JournalRecord } from "../state/run_state.ts";
+import { phaseOf, type ResolvedRunOptions, RunContext, sleep } from "./_context.ts";
+import { collect, collectCommon } from "./collect.ts";
+import type { RunEvent } from "./events.ts";
+import { buildReport, type RunReport } from "./report.ts";
+import { preflight, stage } from "./stage.ts";
+import { MAX_SUBMIT_ERRORS, type Submission, submit } from "./submit.ts";
+import { poll } from "./watch.ts";
+
+/** Options of `run()`. */
+export interface RunOptions {
+  /** Stops the run; jobs keep running unless `onAbort: "cancel"`. */
+  readonly signal?: AbortSignal;
+  /** Called with every event, synchronously. */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Fixed seconds between polls (dpdispatcher's `check_interval`); unset adapts from 0.25 s to 15 s. */
+  readonly pollInterval?: number;
+  /** Resubmissions of a failed job before it is reported failed; counted across restarts. @default 3 */
+  readonly retryCount?: number;
+  /** Seconds before the first resubmission; doubles each time, up to 5 minutes. @default 1 */
+  readonly retryDelay?: number;
+  /** Throw a `RunError` (after collecting every finished result) when a job failed. @default true */
+  readonly throwOnFailure?: boolean;
+  /** Remove the run's remote directory (or, in place, its scripts) once every job finished. @default false */
+  readonly clean?: boolean;
+  /** On abort: `"detach"` leaves jobs running for the next run to re-attach; `"cancel"` cancels them. @default "detach" */
+  readonly onAbort?: "detach" | "cancel";
+}
+
+const optionsSchema = z.object({
+  signal: z.any().optional(),
+  onEvent: z.any().optional(),
+  pollInterval: z.number().positive("expected seconds > 0").optional(),
+  retryCount: z.number().int("expected an integer").min(0, "expected an integer >= 0").default(3),
+  retryDelay: z.number().min(0, "expected seconds >= 0").default(1),
+  throwOnFailure: z.boolean().default(true),
+  clean: z.boolean().default(false),
+  onAbort: z.enum(["detach", "cancel"]).default("detach"),
+}).strict();
+
+/** Validates run options; a `TypeError` names the bad field. */
+export function resolveRunOptions(
+  options: RunOptions = {},
+): ResolvedRunOptions & z.output<typeof optionsSchema> {
+  return parseWith(optionsSchema, options, "run");
+}
+
+const MIN_INTERVAL = 250;
+const MAX_INTERVAL = 15_000;
+const MAX_STATUS_ERRORS = 20;
+
+/**
+ * Executes a plan on a target: preflight, lock and journal, stage, then a loop that settles
+ * ended jobs, submits what is due and polls what is live, until every job is final.
+ * A fresh run and a recovery are the same loop over the journal's state.
+ */
+export async function runPlan(
+  plan: Plan,
+  target: Target,
+  options: ResolvedRunOptions & { clean: boolean },
+  emit: (event: RunEvent) => void,
+): Promise<RunReport> {
+  const begun = Date.now();
+  const workBase = resolve(plan.workBase);
+  await preflight(plan, workBase);
+  const runRoot = target.transport.runRoot(workBase, plan.runId);
+  const stateDir = join(workBase, STATE_DIR);
+  await using journal = await Journal.open(stateDir, plan.runId);
+  const resumed = journal.records.length > 0;
+  const conn = await target.transport.connect();
+  try {
+    const ctx = new RunContext({
+      plan,
+      target,
+      conn,
+      journal,
+      state: fold(journal.records),
+      options,
+      workBase,
+      runRoot,
+      jobsDir: `${runRoot}/${STATE_DIR}/${plan.runId}`,
+      emit,
+    });
+    if (!resumed) {
+      await writeAtomic(join(stateDir, `${plan.runId}.plan.json`), JSON.stringify(plan));
+      await ctx.record([{
+        t: "run",
+        runId: plan.runId,
+        jobs: plan.jobs.length,
+        tasks: plan.tasks.length,
+        at: begun,
+      }], true);
+    }
+    emit({
+      type: "run:start",
+      runId: plan.runId,
+      jobs: plan.jobs.length,
+      tasks: plan.tasks.length,
+      resumed,
+      journal: journal.path,
+    });
+    if (!ctx.state.staged) await stage(ctx);
+    await loop(ctx);
+    await collectCommon(ctx);
+    const report = buildReport(plan, ctx.state, {
+      workBase,
+      journal: journal.path,
+      durationMs: Date.now() - begun,
+    });
+    if (options.clean && report.ok) {
+      await conn.remove(target.transport.inPlace ? ctx.jobsDir : runRoot);
+    }
+    emit({ type: "run:end", report });
+    return report;
+  } finally {
+    await conn.close();
+  }
+}
+
+async function loop(ctx: RunContext): Promise<void> {
+  const { plan, options } = ctx;
+  const notBefore = new Map<string, number>();
+  const submitErrors = new Map<string, number>();
+  const goneSince = new Map<string, number>();
+  const running = new Set<string>();
+  let interval = MIN_INTERVAL;
+  let statusErrors = 0;
+  while (true) {
+    if (options.signal?.aborted) await abort(ctx);
+    let changed = false;
+    for (const pj of plan.jobs) {
+      if (phaseOf(ctx.jobState(pj.hash)) === "ended") {
+        changed = (await settle(ctx, pj.hash, notBefore)) || changed;
+      }
+    }
+    changed = (await dropIfEnough(ctx)) || changed;
+
+    const now = Date.now();
+    const due: Submission[] = [];
+    for (const pj of plan.jobs) {
+      const j = ctx.jobState(pj.hash);
+      const phase = phaseOf(j);
+      if ((notBefore.get(pj.hash) ?? 0) > now) continue;
+      if (phase === "new") due.push({ job: pj.hash, attempt: j?.attempts ?? 0, recovered: false });
+      else if (phase === "recover") {
+        due.push({ job: pj.hash, attempt: j!.intent!, recovered: true });
+      } else if (phase === "ended" && notBefore.has(pj.hash)) {
+        due.push({ job: pj.hash, attempt: j!.attempts, recovered: false });
+      }
+    }
+    if (due.length > 0) {
+      for (const s of due) notBefore.delete(s.job);
+      const errors = await submit(ctx, due);
+      changed = true;
+      for (const [job, error] of errors) {
+        const count = (submitErrors.get(job) ?? 0) + 1;
+        submitErrors.set(job, count);
+        if (count >= MAX_SUBMIT_ERRORS) {
+          await finalize(ctx, job, "failed", `could not be submitted: ${error}`);
+        } else {
+          notBefore.set(job, Date.now() + 1000 * 2 ** (count - 1));
+          ctx.emit({
+            type: "warning",
+            message: `Cannot submit job "${ctx.job(job).name}" (try ${count}): ${error}`,
+          });
+        }
+      }
+    }
+
+    const live = plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
+      pj.hash
+    );
+    const waiting = plan.jobs.filter((pj) => {
+      const phase = phaseOf(ctx.jobState(pj.hash));
+      return phase === "ended" || phase === "recover" || phase === "new";
+    });
+    if (live.length === 0 && waiting.length === 0) return;
+    const nextDue = Math.min(...waiting.map((pj) => notBefore.get(pj.hash) ?? Date.now()));
+    const delay = live.length > 0 ? Math.min(interval, nextDue - Date.now()) : nextDue - Date.now();
+    ctx.emit({ type: "poll", live: live.length, interval: Math.max(delay, 0) / 1000 });
+    await sleep(delay, options.signal);
+    if (options.signal?.aborted) continue;
+    if (live.length > 0) {
+      try {
+        const result = await poll(ctx, live, goneSince);
+        statusErrors = 0;
+        if (result.ended > 0) changed = true;
+        for (const job of result.started) {
+          if (running.has(job)) continue;
+          running.add(job);
+          ctx.emit({
+            type: "job:running",
+            job,
+            name: ctx.job(job).name,
+            id: ctx.jobState(job)!.submitted!.id,
+          });
+        }
+      } catch (e) {
+        if (++statusErrors >= MAX_STATUS_ERRORS) throw e;
+        ctx.emit({
+          type: "warning",
+          message: `Cannot check job status (try ${statusErrors}): ${(e as Error).message}`,
+        });
+      }
+    }
+    interval = options.pollInterval
+      ? options.pollInterval * 1000
+      : changed
+      ? MIN_INTERVAL
+      : Math.min(interval * 1.5, MAX_INTERVAL);
+  }
+}
+
+async function finalize(
+  ctx: RunContext,
+  job: string,
+  state: "finished" | "failed" | "dropped",
+  reason?: string,
+) {
+  await ctx.record([{ t: "final", job, state, reason, at: Date.now() }], true);
+  ctx.emit({ type: "job:final", job, name: ctx.job(job).name, state, reason });
+}
+
+/** Collects an ended job's finished tasks, then finishes it, schedules a retry, or fails it. */
+async function settle(
+  ctx: RunContext,
+  job: string,
+  notBefore: Map<string, number>,
+): Promise<boolean> {
+  const j = ctx.jobState(job)!;
+  const ended = j.ended!;
+  await collect(ctx, job);
+  if (ended.ok) {
+    await finalize(ctx, job, "finished");
+    return true;
+  }
+  if (notBefore.has(job)) return false;
+  if (ended.cancelled) {
+    notBefore.set(job, 0);
+    return false;
+  }
+  if (j.failures <= ctx.options.retryCount) {
+    const delay = Math.min(ctx.options.retryDelay * 2 ** (j.failures - 1), 300);
+    notBefore.set(job, ended.at + delay * 1000);
+    ctx.emit({
+      type: "job:retry",
+      job,
+      name: ctx.job(job).name,
+      attempt: j.attempts,
+      delay,
+      reason: ended.reason,
+    });
+    return false;
+  }
+  const failed = ctx.tasksOf(ctx.job(job)).filter((t) => !j.succeeded.has(t.hash));
+  await collect(ctx, job, failed);
+  await finalize(ctx, job, "failed", `${ended.reason ?? "failed"} (after ${j.attempts} attempts)`);
+  return true;
+}
+
+async function cancelLive(ctx: RunContext, reason: string): Promise<void> {
+  const live = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
+    pj.hash
+  );
+  if (live.length === 0) return;
+  const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
+  await ctx.conn.exec(ctx.target.scheduler.cancelArgv(ids));
+  const at = Date.now();
+  await ctx.record(
+    live.map((job): JournalRecord => ({
+      t: "ended",
+      job,
+      attempt: ctx.jobState(job)!.submitted!.attempt,
+      ok: false,
+      codes: {},
+      reason,
+      cancelled: true,
+      at,
+    })),
+    true,
+  );
+}
+
+/** With `strategy.ratioUnfinished`, drops the remaining jobs once enough tasks finished. */
+async function dropIfEnough(ctx: RunContext): Promise<boolean> {
+  const ratio = ctx.plan.resources.strategy.ratioUnfinished;
+  if (ratio <= 0) return false;
+  let done = 0;
+  for (const j of ctx.state.jobs.values()) done += j.succeeded.size;
+  const total = ctx.plan.tasks.length;
+  const open = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) !== "final");
+  if (open.length === 0 || done < Math.ceil((1 - ratio) * total)) return false;
+  const reason = `dropped: ${done} of ${total} tasks finished (ratioUnfinished ${ratio})`;
+  await cancelLive(ctx, reason);
+  for (const pj of open) await finalize(ctx, pj.hash, "dropped", reason);
+  return true;
+}
+
+async function abort(ctx: RunContext): Promise<never> {
+  if (ctx.options.onAbort === "cancel") await cancelLive(ctx, "cancelled on abort");
+  const reason = ctx.options.signal?.reason;
+  throw reason ?? new DOMException("The run was aborted", "AbortError");
+}

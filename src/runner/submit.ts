@@ -1,0 +1,108 @@
+import { CommandError } from "../errors.ts";
+import type { SubmitRequest } from "../schedulers/scheduler.ts";
+import type { JournalRecord } from "../state/run_state.ts";
+import { type RunContext, sleep } from "./_context.ts";
+
+/** A job to submit now: a new attempt, or an attempt whose intent was journaled but not its id. */
+export interface Submission {
+  readonly job: string;
+  readonly attempt: number;
+  /** True for an intent left by an earlier runner (crash between intent and id). */
+  readonly recovered: boolean;
+}
+
+/** Jobs per submit command; each batch is one exec (one SSH round trip later). */
+const BATCH = 200;
+
+/** After this many failed submissions in a row, a job is given up as failed. */
+export const MAX_SUBMIT_ERRORS = 5;
+
+/**
+ * Submits jobs exactly once: journal the intents (fsync), run one submit command per batch,
+ * journal the ids (fsync). A crash in between leaves intents that the next run resubmits
+ * through the scheduler's idempotent launch, which answers with the job already running.
+ * Returns the jobs whose submission failed, with the error.
+ */
+export async function submit(
+  ctx: RunContext,
+  items: readonly Submission[],
+): Promise<Map<string, string>> {
+  const errors = new Map<string, string>();
+  const { scheduler } = ctx.target;
+  const wait = ctx.plan.resources.waitTime;
+  const size = wait > 0 ? 1 : BATCH;
+  for (let i = 0; i < items.length; i += size) {
+    if (ctx.options.signal?.aborted) break;
+    const batch = items.slice(i, i + size);
+    const now = Date.now();
+    await ctx.record(
+      batch.filter((s) => !s.recovered).map((s): JournalRecord => ({
+        t: "intent",
+        job: s.job,
+        attempt: s.attempt,
+        at: now,
+      })),
+      true,
+    );
+    const requests: SubmitRequest[] = batch.map((s) => ({
+      hash: s.job,
+      name: ctx.job(s.job).name,
+      attempt: s.attempt,
+      script: ctx.script(s.job),
+      attemptDir: ctx.attemptDir(s.job, s.attempt),
+    }));
+    for (const r of requests) {
+      ctx.emit({ type: "job:submitting", job: r.hash, name: r.name, attempt: r.attempt });
+    }
+    const argv = scheduler.submitArgv(requests);
+    let outcomes;
+    try {
+      const started = Date.now();
+      const result = await ctx.conn.exec(argv);
+      outcomes = scheduler.parseSubmit(result, requests);
+      if (result.exitCode !== 0 && outcomes.every((o) => !o.ok)) {
+        const error = new CommandError(
+          `Cannot submit ${requests.length} jobs to ${scheduler.name}`,
+          {
+            argv,
+            host: ctx.target.transport.host,
+            exitCode: result.exitCode,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            durationMs: Date.now() - started,
+          },
+        );
+        outcomes = requests.map(() => ({ ok: false as const, error: error.message }));
+      }
+    } catch (e) {
+      outcomes = requests.map(() => ({ ok: false as const, error: (e as Error).message }));
+    }
+    const submitted: JournalRecord[] = [];
+    outcomes.forEach((o, k) => {
+      if (o.ok) {
+        submitted.push({
+          t: "submitted",
+          job: requests[k].hash,
+          attempt: requests[k].attempt,
+          id: o.id,
+          at: Date.now(),
+        });
+      } else errors.set(requests[k].hash, o.error);
+    });
+    await ctx.record(submitted, true);
+    for (const r of submitted) {
+      if (r.t !== "submitted") continue;
+      const recovered = batch.find((s) => s.job === r.job)!.recovered;
+      ctx.emit({
+        type: "job:submitted",
+        job: r.job,
+        name: ctx.job(r.job).name,
+        attempt: r.attempt,
+        id: r.id,
+        recovered,
+      });
+    }
+    if (wait > 0) await sleep(wait * 1000, ctx.options.signal);
+  }
+  return errors;
+}

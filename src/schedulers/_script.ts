@@ -1,0 +1,114 @@
+import type { Task } from "../plan/task.ts";
+import { quote, quoteEnv } from "./_quote.ts";
+import type { ScriptJob } from "./scheduler.ts";
+
+/** Directory name used for dpdispatcher's own files, in the run root and in task dirs. */
+export const STATE_DIR = ".dpdispatcher";
+
+/** Where a job's script lives. */
+export function scriptPath(jobsDir: string, hash: string): string {
+  return `${jobsDir}/${hash}.sh`;
+}
+
+/** Where one attempt of a job keeps its pid, stdout, stderr and end file. */
+export function attemptDir(jobsDir: string, hash: string, attempt: number): string {
+  return `${jobsDir}/${hash}.${attempt}`;
+}
+
+/** Where a task's exit code is kept, relative to the run root. */
+export function exitCodePath(task: Task): string {
+  return `${task.taskWorkPath}/${STATE_DIR}/${task.hash}.rc`;
+}
+
+function exportLines(envs: Readonly<Record<string, string | readonly string[]>>): string[] {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(envs)) {
+    for (const v of typeof value === "string" ? [value] : value) {
+      lines.push(`export ${key}=${quoteEnv(v)}`);
+    }
+  }
+  return lines;
+}
+
+function taskFunction(task: Task, index: number, job: ScriptJob): string {
+  const { resources } = job;
+  const lines = [`dpd_t${index}() {`];
+  if (resources.strategy.ifCudaMultiDevices) {
+    lines.push(`  export CUDA_VISIBLE_DEVICES=${index % resources.gpuPerNode}`);
+  }
+  for (const line of exportLines(task.envs)) lines.push(`  ${line}`);
+  lines.push(`  { ${task.command}`, `  } >>${quote(task.outlog)} 2>>${quote(task.errlog)}`, "}");
+  return lines.join("\n");
+}
+
+const RUNTIME = String.raw`dpd_run() { # task hash, task dir, function
+  local rc_file="$dpd_root/$2/${STATE_DIR}/$1.rc"
+  if [ -f "$rc_file" ] && [ "$(cat "$rc_file")" = 0 ]; then return 0; fi
+  mkdir -p "$dpd_root/$2/${STATE_DIR}" || return 1
+  ( cd "$dpd_root/$2" && "$3" < /dev/null )
+  local rc=$?
+  echo "$rc" > "$rc_file.tmp" && mv -f "$rc_file.tmp" "$rc_file"
+}
+dpd_end() { # (task hash, task dir, errlog)...; writes the end file last, atomically
+  local failed="" failed_err="" rc
+  {
+    echo "dpd-end 1"
+    echo "start $dpd_start"
+    echo "end $(date +%s)"
+    while [ $# -ge 3 ]; do
+      rc=$(cat "$dpd_root/$2/${STATE_DIR}/$1.rc" 2>/dev/null) || rc=-
+      echo "rc $1 $rc"
+      if [ "$rc" != 0 ] && [ -z "$failed" ]; then failed=$1; failed_err="$dpd_root/$2/$3"; fi
+      shift 3
+    done
+    if [ -n "$failed" ]; then
+      echo "--- stderr $failed"
+      tail -n 20 "$failed_err" 2>/dev/null | tail -c 2000
+    fi
+  } > "$dpd_adir/end.tmp" && mv -f "$dpd_adir/end.tmp" "$dpd_adir/end"
+  [ -z "$failed" ]
+}`;
+
+/**
+ * Renders a complete job script: the scheduler's header, custom flags, environment, the
+ * tasks (each in a subshell inside its directory, skipped when it already exited 0), and the
+ * end file written last. Every path and name is shell-quoted.
+ */
+export function renderScript(header: string, job: ScriptJob): string {
+  const r = job.resources;
+  const out: string[] = [header.trimEnd()];
+  out.push(...r.customFlags);
+  out.push(
+    "",
+    `# dpdispatcher job ${job.name} of run ${job.runId}; attempt number in $1 or $DPD_ATTEMPT`,
+    `dpd_attempt="\${1:-\${DPD_ATTEMPT:-0}}"`,
+    `dpd_root=${quote(job.runRoot)}`,
+    `dpd_adir=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"`,
+    `mkdir -p "$dpd_adir" || exit 1`,
+    `if ! mkdir "$dpd_adir/run" 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
+    `dpd_start=$(date +%s)`,
+    "",
+    `export DPDISPATCHER_NUMBER_NODE=${r.numberNode}`,
+    `export DPDISPATCHER_CPU_PER_NODE=${r.cpuPerNode}`,
+    `export DPDISPATCHER_GPU_PER_NODE=${r.gpuPerNode}`,
+    `export DPDISPATCHER_QUEUE_NAME=${quote(r.queueName)}`,
+    `export DPDISPATCHER_GROUP_SIZE=${r.groupSize}`,
+  );
+  if (r.modulePurge) out.push("module purge");
+  for (const m of r.moduleUnloadList) out.push(`module unload ${quote(m)}`);
+  for (const m of r.moduleList) out.push(`module load ${quote(m)}`);
+  for (const s of r.sourceList) out.push(`source ${quote(s)}`);
+  out.push(...exportLines(r.envs), ...r.prependScript, "", RUNTIME, "");
+  job.tasks.forEach((t, i) => out.push(taskFunction(t, i, job)));
+  out.push("", `cd "$dpd_root" || exit 1`);
+  const parallel = r.paraDeg > 1;
+  job.tasks.forEach((t, i) => {
+    out.push(`dpd_run ${t.hash} ${quote(t.taskWorkPath)} dpd_t${i}${parallel ? " &" : ""}`);
+    if (parallel && (i + 1) % r.paraDeg === 0 && i + 1 < job.tasks.length) out.push("wait");
+  });
+  if (parallel) out.push("wait");
+  out.push(...r.appendScript);
+  const args = job.tasks.map((t) => `${t.hash} ${quote(t.taskWorkPath)} ${quote(t.errlog)}`);
+  out.push(`dpd_end ${args.join(" ")}`, "");
+  return out.join("\n");
+}

@@ -1,0 +1,85 @@
+import type { Resources } from "../plan/resources.ts";
+import type { Task } from "../plan/task.ts";
+import type { ExecResult, Transport } from "../transports/transport.ts";
+
+/** Everything a scheduler needs to write one job's script. Pure data. */
+export interface ScriptJob {
+  /** The job's stable hash. */
+  readonly hash: string;
+  /** The job's stable scheduler name, `dpd-<12 hex>`. */
+  readonly name: string;
+  /** The run this job belongs to. */
+  readonly runId: string;
+  /** The job's tasks, in run order. */
+  readonly tasks: readonly Task[];
+  /** The resources shared by every job of the run. */
+  readonly resources: Resources;
+  /** Absolute directory (on the execution side) holding the task directories. */
+  readonly runRoot: string;
+  /** Absolute directory (on the execution side) holding scripts and per-attempt state. */
+  readonly jobsDir: string;
+}
+
+/** One job to submit: its script, attempt number and attempt directory. */
+export interface SubmitRequest {
+  /** The job's hash. */
+  readonly hash: string;
+  /** The job's stable name. */
+  readonly name: string;
+  /** 0 for the first submission, then 1, 2, ... */
+  readonly attempt: number;
+  /** Absolute path of the job script. */
+  readonly script: string;
+  /** Absolute path of this attempt's directory (pid, stdout, stderr, end file). */
+  readonly attemptDir: string;
+}
+
+/** The answer for one job of a submission batch. */
+export type SubmitOutcome =
+  | { readonly ok: true; readonly id: string }
+  | { readonly ok: false; readonly error: string };
+
+/** What the scheduler says of one job id. */
+export interface SchedulerStatus {
+  /** `gone` means the scheduler no longer runs or queues it (ended, killed or unknown). */
+  readonly state: "pending" | "running" | "gone";
+  /** Why it waits or how it ended, in words. */
+  readonly reason?: string;
+}
+
+/**
+ * A scheduler only translates: it renders headers and builds argv arrays, and parses what
+ * those commands print. The runner runs them through a transport. No IO here.
+ */
+export interface Scheduler {
+  /** Short name: `"shell"`, `"slurm"`, ... */
+  readonly name: string;
+  /** The script's first lines: shebang and directives (`#SBATCH ...`). */
+  header(job: ScriptJob): string;
+  /** One argv that submits every request of a batch. */
+  submitArgv(requests: readonly SubmitRequest[]): readonly string[];
+  /** The job id (or an error) for every request, in order. */
+  parseSubmit(result: ExecResult, requests: readonly SubmitRequest[]): readonly SubmitOutcome[];
+  /** One argv that asks about every given job at once. */
+  statusArgv(jobs: readonly { id: string; hash: string }[]): readonly string[];
+  /** The status of every given job; throws when the output cannot be trusted. */
+  parseStatus(
+    result: ExecResult,
+    jobs: readonly { id: string; hash: string }[],
+  ): ReadonlyMap<string, SchedulerStatus>;
+  /** One argv that cancels every given job id. */
+  cancelArgv(ids: readonly string[]): readonly string[];
+}
+
+/**
+ * Where jobs run: a scheduler over a transport, as made by `shell(lazyLocal())`,
+ * `shell(local({ remoteRoot }))` and, later, `slurm(ssh({...}))`.
+ */
+export interface Target {
+  /** Always `"target"`. */
+  readonly kind: "target";
+  /** The scheduler that turns jobs into scripts and commands. */
+  readonly scheduler: Scheduler;
+  /** The transport that moves files and runs commands. */
+  readonly transport: Transport;
+}

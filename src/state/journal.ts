@@ -1,0 +1,115 @@
+import { hostname } from "node:os";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { StateError } from "../errors.ts";
+import type { JournalRecord } from "./run_state.ts";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function lock(path: string, runId: string): Promise<void> {
+  const me = `${process.pid} ${hostname()}\n`;
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      await writeFile(path, me, { flag: "wx" });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const [pid, host] = (await readFile(path, "utf8").catch(() => "")).trim().split(" ");
+      if (
+        Number(pid) > 0 && host === hostname() && alive(Number(pid)) && Number(pid) !== process.pid
+      ) {
+        throw new StateError(`Run "${runId}" is already being run by process ${pid}`, path);
+      }
+      await rm(path, { force: true }); // stale: its runner died
+    }
+  }
+  throw new StateError(`Cannot lock run "${runId}"`, path);
+}
+
+/**
+ * A run's journal: one append-only JSON-lines file per run, `fsync`ed after the records that
+ * make submission exactly-once. A torn last line (a crash mid-write) is ignored on read.
+ * Holding a journal open also holds the run's lock, so two runners never drive one run.
+ */
+export class Journal implements AsyncDisposable {
+  readonly path: string;
+  readonly records: readonly JournalRecord[];
+  readonly #file: FileHandle;
+  readonly #lockPath: string;
+
+  private constructor(path: string, lockPath: string, file: FileHandle, records: JournalRecord[]) {
+    this.path = path;
+    this.#lockPath = lockPath;
+    this.#file = file;
+    this.records = records;
+  }
+
+  /** Locks and opens `<stateDir>/<runId>.jsonl`, reading what it already holds. */
+  static async open(stateDir: string, runId: string): Promise<Journal> {
+    await mkdir(stateDir, { recursive: true });
+    const path = join(stateDir, `${runId}.jsonl`);
+    const lockPath = join(stateDir, `${runId}.lock`);
+    await lock(lockPath, runId);
+    try {
+      const records = await Journal.read(path);
+      const file = await open(path, "a");
+      return new Journal(path, lockPath, file, records);
+    } catch (e) {
+      await rm(lockPath, { force: true });
+      throw e;
+    }
+  }
+
+  /** Reads a journal without locking it (for status views); [] when absent. */
+  static async read(path: string): Promise<JournalRecord[]> {
+    const text = await readFile(path, "utf8").catch((e) => {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+      throw e;
+    });
+    const records: JournalRecord[] = [];
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] === "") continue;
+      try {
+        records.push(JSON.parse(lines[i]));
+      } catch (cause) {
+        if (i >= lines.length - 2) break; // the torn last line of a crash
+        throw new StateError(`Cannot read line ${i + 1} of journal "${path}"`, path, { cause });
+      }
+    }
+    return records;
+  }
+
+  /** Appends records; with `sync`, returns only once they are on disk. */
+  async append(records: readonly JournalRecord[], sync = false): Promise<void> {
+    if (records.length === 0) return;
+    await this.#file.write(records.map((r) => JSON.stringify(r) + "\n").join(""));
+    if (sync) await this.#file.sync();
+  }
+
+  /** Closes the file and releases the run's lock. */
+  async close(): Promise<void> {
+    await this.#file.close().catch(() => {});
+    await rm(this.#lockPath, { force: true });
+  }
+
+  /** Same as {@linkcode Journal.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Writes a file atomically: tmp, then rename over the target. */
+export async function writeAtomic(path: string, content: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}

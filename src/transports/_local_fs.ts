@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { glob } from "tinyglobby";
+import type { ExecResult, TransferResult } from "./transport.ts";
+
+const GLOB = /[*?[\]{}]/;
+
+/** Runs an argv in its own session (so a terminal's Ctrl-C reaches only the runner) and collects output. */
+export function execLocal(argv: readonly string[], stdin?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), {
+      detached: true,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code: number | null) => resolve({ exitCode: code, stdout, stderr }));
+    if (stdin !== undefined) child.stdin!.end(stdin);
+  });
+}
+
+/** Expands one entry (file, directory or glob) relative to `base`; [] when it matches nothing. */
+export async function expand(base: string, entry: string): Promise<string[]> {
+  if (GLOB.test(entry)) {
+    return (await glob([entry], {
+      cwd: base,
+      dot: true,
+      onlyFiles: false,
+      expandDirectories: false,
+    }))
+      .map((p) => p.replace(/\/$/, ""))
+      .sort();
+  }
+  try {
+    await stat(join(base, entry));
+    return [entry];
+  } catch {
+    return [];
+  }
+}
+
+async function* walk(base: string, rel: string): AsyncGenerator<string> {
+  const info = await stat(join(base, rel));
+  if (!info.isDirectory()) {
+    yield rel;
+    return;
+  }
+  for (const name of await readdir(join(base, rel))) yield* walk(base, join(rel, name));
+}
+
+/**
+ * Copies entries from one base to another (files, directories recursively, globs), following
+ * symlinks and skipping files whose size and mtime already match. With `link`, symlinks
+ * instead of copying.
+ */
+export async function copyEntries(
+  from: string,
+  to: string,
+  entries: readonly string[],
+  link = false,
+): Promise<TransferResult> {
+  let files = 0;
+  let bytes = 0;
+  const missing: string[] = [];
+  for (const entry of entries) {
+    const matches = await expand(from, entry);
+    if (matches.length === 0) missing.push(entry);
+    for (const match of matches) {
+      if (link) {
+        const target = join(to, match);
+        if (await lstat(target).then(() => true, () => false)) continue;
+        await mkdir(dirname(target), { recursive: true });
+        await symlink(join(from, match), target);
+        files++;
+        continue;
+      }
+      for await (const rel of walk(from, match)) {
+        const src = join(from, rel);
+        const dst = join(to, rel);
+        const info = await stat(src);
+        const old = await stat(dst).catch(() => undefined);
+        if (old && old.size === info.size && Math.trunc(old.mtimeMs) === Math.trunc(info.mtimeMs)) {
+          continue;
+        }
+        await mkdir(dirname(dst), { recursive: true });
+        await copyFile(src, dst);
+        await utimes(dst, info.atime, info.mtime);
+        files++;
+        bytes += info.size;
+      }
+    }
+  }
+  return { files, bytes, missing };
+}
+
+/** Reports which entries match nothing under `base`, copying nothing. */
+export async function findMissing(
+  base: string,
+  entries: readonly string[],
+): Promise<TransferResult> {
+  const missing: string[] = [];
+  for (const entry of entries) if ((await expand(base, entry)).length === 0) missing.push(entry);
+  return { files: 0, bytes: 0, missing };
+}
+
+/** Reads files; `undefined` where a file does not exist. */
+export function readLocal(paths: readonly string[]): Promise<(string | undefined)[]> {
+  return Promise.all(paths.map((p) =>
+    readFile(p, "utf8").catch((e) => {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    })
+  ));
+}
+
+/** Writes files atomically (tmp + rename), creating parent directories, 64 at a time. */
+export async function writeLocal(
+  files: readonly { path: string; content: string }[],
+): Promise<void> {
+  const dirs = new Set(files.map((f) => dirname(f.path)));
+  await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
+  for (let i = 0; i < files.length; i += 64) {
+    await Promise.all(
+      files.slice(i, i + 64).map(async (f) => {
+        const tmp = `${f.path}.tmp-${process.pid}`;
+        await writeFile(tmp, f.content);
+        await rename(tmp, f.path);
+      }),
+    );
+  }
+}
+
+/** Removes a tree; no error when absent. */
+export function removeLocal(path: string): Promise<void> {
+  return rm(path, { recursive: true, force: true });
+}

@@ -1,0 +1,68 @@
+import type { JsonValue } from "../plan/resources.ts";
+
+/** What a command printed and how it ended. */
+export interface ExecResult {
+  /** The exit code; `null` when a signal ended it. */
+  readonly exitCode: number | null;
+  /** Everything it wrote to stdout. */
+  readonly stdout: string;
+  /** Everything it wrote to stderr. */
+  readonly stderr: string;
+}
+
+/** What a transfer did. */
+export interface TransferResult {
+  /** Files copied (unchanged files skipped are not counted). */
+  readonly files: number;
+  /** Bytes copied. */
+  readonly bytes: number;
+  /** Entries or patterns that matched nothing. */
+  readonly missing: readonly string[];
+}
+
+/** An open link to the execution side. The only code that touches disks, processes or networks. */
+export interface Connection extends AsyncDisposable {
+  /** Runs an argv and waits for it; never throws for a non-zero exit. */
+  exec(argv: readonly string[], options?: { readonly stdin?: string }): Promise<ExecResult>;
+  /** Copies entries (files, directories, globs relative to both bases) to the execution side. */
+  upload(
+    localBase: string,
+    remoteBase: string,
+    entries: readonly string[],
+  ): Promise<TransferResult>;
+  /** Copies what the patterns match (relative to both bases) back; unmatched ones are reported. */
+  download(
+    remoteBase: string,
+    localBase: string,
+    patterns: readonly string[],
+  ): Promise<TransferResult>;
+  /** Reads text files; `undefined` for each one that does not exist. */
+  readFiles(paths: readonly string[]): Promise<readonly (string | undefined)[]>;
+  /** Writes text files atomically (tmp + rename), creating parent directories. */
+  writeFiles(files: readonly { readonly path: string; readonly content: string }[]): Promise<void>;
+  /** Removes a file or directory tree; no error if it is absent. */
+  remove(path: string): Promise<void>;
+  /** Closes the link. */
+  close(): Promise<void>;
+}
+
+/**
+ * How to reach the execution side. A factory result: plain data plus `connect()`.
+ * `options` is what a plan records of it, never secrets.
+ */
+export interface Transport {
+  /** `"lazyLocal"`, `"local"`, `"ssh"`. */
+  readonly name: string;
+  /** The host commands run on (`"localhost"`). */
+  readonly host: string;
+  /** JSON-safe settings, without secrets. */
+  readonly options: Readonly<Record<string, JsonValue>>;
+  /** True when tasks run in the work base itself (no copies). */
+  readonly inPlace: boolean;
+  /** Absolute directory on the execution side where a run's task directories live. */
+  runRoot(workBase: string, runId: string): string;
+  /** Milliseconds a job's end file may take to become visible after the job left the scheduler (NFS caches listings). @default 0 */
+  readonly endFileGraceMs?: number;
+  /** Opens a connection. */
+  connect(): Promise<Connection>;
+}
