@@ -1,6 +1,11 @@
 import { posix } from "node:path";
 import { z } from "zod";
 
+function article(type: string): string {
+  const word = type === "int" ? "integer" : type;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
 /** Renders one zod issue as `Invalid <field>: <why>, got <value>`. */
 function describe(root: string, input: unknown, issue: z.core.$ZodIssue): string {
   let value: unknown = input;
@@ -14,8 +19,11 @@ function describe(root: string, input: unknown, issue: z.core.$ZodIssue): string
   if (issue.code === "unrecognized_keys") {
     return `Invalid ${field}: unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   }
-  const got = value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
-  return `Invalid ${field}: ${issue.message}, got ${got}`;
+  if (issue.code === "invalid_type" && value === undefined) {
+    return `Invalid ${field}: missing (expected ${article(issue.expected)})`;
+  }
+  const why = issue.code === "invalid_type" ? `expected ${article(issue.expected)}` : issue.message;
+  return `Invalid ${field}: ${why}, got ${JSON.stringify(value) ?? String(value)}`;
 }
 
 /**

@@ -41,16 +41,17 @@ function taskFunction(task: Task, index: number, job: ScriptJob): string {
   return lines.join("\n");
 }
 
-const RUNTIME = String.raw`dpd_run() { # task hash, task dir, function
+const RUNTIME = String.raw`dpd_run() { # task hash, task dir, function, errlog
   local rc_file="$dpd_root/$2/${STATE_DIR}/$1.rc"
   if [ -f "$rc_file" ] && [ "$(cat "$rc_file")" = 0 ]; then return 0; fi
   mkdir -p "$dpd_root/$2/${STATE_DIR}" || return 1
+  wc -c < "$dpd_root/$2/$4" > "$dpd_root/$2/${STATE_DIR}/$1.errpos" 2>/dev/null || echo 0 > "$dpd_root/$2/${STATE_DIR}/$1.errpos"
   ( cd "$dpd_root/$2" && "$3" < /dev/null )
   local rc=$?
   echo "$rc" > "$rc_file.tmp" && mv -f "$rc_file.tmp" "$rc_file"
 }
 dpd_end() { # (task hash, task dir, errlog)...; writes the end file last, atomically
-  local failed="" failed_err="" rc
+  local failed="" failed_err="" failed_pos=0 rc
   {
     echo "dpd-end 1"
     echo "start $dpd_start"
@@ -58,12 +59,15 @@ dpd_end() { # (task hash, task dir, errlog)...; writes the end file last, atomic
     while [ $# -ge 3 ]; do
       rc=$(cat "$dpd_root/$2/${STATE_DIR}/$1.rc" 2>/dev/null) || rc=-
       echo "rc $1 $rc"
-      if [ "$rc" != 0 ] && [ -z "$failed" ]; then failed=$1; failed_err="$dpd_root/$2/$3"; fi
+      if [ "$rc" != 0 ] && [ -z "$failed" ]; then
+        failed=$1; failed_err="$dpd_root/$2/$3"
+        failed_pos=$(cat "$dpd_root/$2/${STATE_DIR}/$1.errpos" 2>/dev/null) || failed_pos=0
+      fi
       shift 3
     done
     if [ -n "$failed" ]; then
       echo "--- stderr $failed"
-      tail -n 20 "$failed_err" 2>/dev/null | tail -c 2000
+      tail -c +$((failed_pos + 1)) "$failed_err" 2>/dev/null | tail -n 20 | tail -c 2000
     fi
   } > "$dpd_adir/end.tmp" && mv -f "$dpd_adir/end.tmp" "$dpd_adir/end"
   [ -z "$failed" ]
@@ -87,6 +91,7 @@ export function renderScript(header: string, job: ScriptJob): string {
     `mkdir -p "$dpd_adir" || exit 1`,
     `if ! mkdir "$dpd_adir/run" 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
     `dpd_start=$(date +%s)`,
+    `cd "$dpd_root" || exit 1`,
     "",
     `export DPDISPATCHER_NUMBER_NODE=${r.numberNode}`,
     `export DPDISPATCHER_CPU_PER_NODE=${r.cpuPerNode}`,
@@ -100,10 +105,14 @@ export function renderScript(header: string, job: ScriptJob): string {
   for (const s of r.sourceList) out.push(`source ${quote(s)}`);
   out.push(...exportLines(r.envs), ...r.prependScript, "", RUNTIME, "");
   job.tasks.forEach((t, i) => out.push(taskFunction(t, i, job)));
-  out.push("", `cd "$dpd_root" || exit 1`);
+  out.push("");
   const parallel = r.paraDeg > 1;
   job.tasks.forEach((t, i) => {
-    out.push(`dpd_run ${t.hash} ${quote(t.taskWorkPath)} dpd_t${i}${parallel ? " &" : ""}`);
+    out.push(
+      `dpd_run ${t.hash} ${quote(t.taskWorkPath)} dpd_t${i} ${quote(t.errlog)}${
+        parallel ? " &" : ""
+      }`,
+    );
     if (parallel && (i + 1) % r.paraDeg === 0 && i + 1 < job.tasks.length) out.push("wait");
   });
   if (parallel) out.push("wait");

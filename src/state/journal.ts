@@ -24,7 +24,7 @@ async function lock(path: string, runId: string): Promise<void> {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const [pid, host] = (await readFile(path, "utf8").catch(() => "")).trim().split(" ");
       if (
-        Number(pid) > 0 && host === hostname() && alive(Number(pid)) && Number(pid) !== process.pid
+        Number(pid) > 0 && host === hostname() && alive(Number(pid))
       ) {
         throw new StateError(`Run "${runId}" is already being run by process ${pid}`, path);
       }

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dispatch } from "../plan/dispatch.ts";
+import { resources } from "../plan/resources.ts";
+import { task } from "../plan/task.ts";
+import { parseEndFile } from "./end_file.ts";
+import { shell } from "./shell/shell.ts";
+import { lazyLocal, local } from "../transports/local.ts";
+
+const GOLDEN = new URL("./testdata/shell_job.sh", import.meta.url);
+
+Deno.test("the Shell job script matches its golden file", () => {
+  const res = resources({
+    groupSize: 2,
+    paraDeg: 2,
+    cpuPerNode: 4,
+    gpuPerNode: 2,
+    queueName: "debug",
+    customFlags: ["# custom flag line"],
+    strategy: { ifCudaMultiDevices: true },
+    modulePurge: true,
+    moduleUnloadList: ["singularity"],
+    moduleList: ["singularity/3.0.0"],
+    sourceList: ["./slurm_test.env"],
+    envs: { DP_DISPATCHER_EXPORT: "test_foo_bar_baz", PATH: "/opt/x bin:$PATH", MULTI: ["a", "b"] },
+    prependScript: ["echo before"],
+    appendScript: ["echo after"],
+  });
+  const tasks = [
+    task({
+      command: "lmp -i input.lammps",
+      taskWorkPath: "bct-0/",
+      envs: { OMP_NUM_THREADS: "2" },
+    }),
+    task({ command: "cat example.txt", taskWorkPath: "dir with 'quote'", outlog: "out.txt" }),
+  ];
+  const [job] = dispatch({ workBase: "/work/project" }).with(res).tasks(tasks).render();
+  if (Deno.env.get("UPDATE_GOLDEN")) writeFileSync(GOLDEN, job.script);
+  assert.equal(job.script, readFileSync(GOLDEN, "utf8"));
+});
+
+Deno.test("hostile names survive staging, running and collecting", async () => {
+  const base = await Deno.makeTempDir();
+  const remote = await Deno.makeTempDir();
+  const dirs = ["sp ace", "it's", 'dq"uote', "$HOME", "ünï 文件", "a;b&c", "`id`"];
+  const input = "in 'put' $x ü.txt";
+  for (const d of dirs) {
+    await Deno.mkdir(`${base}/${d}`);
+    await Deno.writeTextFile(`${base}/${d}/${input}`, d);
+  }
+  const tasks = dirs.map((d) =>
+    task({
+      command: "cat ./*.txt > 'result file'",
+      taskWorkPath: d,
+      forwardFiles: [input],
+      backwardFiles: ["result file"],
+      outlog: "my log",
+      errlog: "my err",
+    })
+  );
+  for (const target of [shell(lazyLocal()), shell(local({ remoteRoot: remote }))]) {
+    const report = await dispatch({ workBase: base }).on(target).with({ groupSize: 3 }).tasks(tasks)
+      .run({ retryCount: 0 });
+    assert.ok(report.ok);
+    for (const t of report.tasks) assert.deepEqual(t.missing, []);
+    for (const d of dirs) {
+      assert.equal(await Deno.readTextFile(`${base}/${d}/result file`), d, d);
+      await Deno.remove(`${base}/${d}/result file`);
+    }
+  }
+  await Deno.remove(base, { recursive: true });
+  await Deno.remove(remote, { recursive: true });
+});
+
+Deno.test("parseEndFile reads outcome, codes and the stderr tail", () => {
+  const end = parseEndFile(
+    "dpd-end 1\nstart 10\nend 12\nrc aaa 0\nrc bbb 3\nrc ccc -\n--- stderr bbb\nline 1\nrc fake 0\n",
+  );
+  assert.ok(end);
+  assert.equal(end.ok, false);
+  assert.deepEqual(end.codes, { aaa: 0, bbb: 3, ccc: null });
+  assert.equal(end.failedTask, "bbb");
+  assert.equal(end.stderrTail, "line 1\nrc fake 0");
+  assert.equal(end.end - end.start, 2);
+  assert.equal(parseEndFile("dpd-end 1\nrc aaa 0\n")?.ok, true);
+  assert.equal(parseEndFile("garbage"), undefined);
+  assert.equal(parseEndFile(""), undefined);
+});

@@ -1,0 +1,268 @@
+import assert from "node:assert/strict";
+import {
+  dispatch,
+  lazyLocal,
+  local,
+  RunError,
+  type RunEvent,
+  shell,
+  StateError,
+  task,
+} from "../mod.ts";
+import { countingTasks, processesMentioning, runCounts, tempDir, waitFor } from "./_helpers.ts";
+
+Deno.test("in place: every task runs once, results stay put, and a rerun submits nothing", async () => {
+  const base = await tempDir();
+  const counts = await tempDir();
+  const builder = dispatch({ workBase: base }).with({ groupSize: 3, paraDeg: 2 }).tasks(
+    countingTasks(20, counts),
+  );
+  const report = await builder.run();
+  assert.ok(report.ok);
+  assert.equal(report.jobs.length, 7);
+  for (const job of report.jobs) {
+    assert.equal(job.state, "finished");
+    assert.equal(job.attempts, 1);
+    assert.match(job.id!, /^\d+$/);
+    assert.ok(job.durationMs !== undefined && job.durationMs >= 0);
+  }
+  for (const t of report.tasks) {
+    assert.equal(t.state, "finished");
+    assert.equal(t.exitCode, 0);
+    assert.equal(await Deno.readTextFile(`${t.resultsDir}/out.txt`), `task ${t.index}\n`);
+  }
+  const events: RunEvent[] = [];
+  const again = await builder.run({ onEvent: (e) => events.push(e) });
+  assert.ok(again.ok);
+  assert.equal(events.find((e) => e.type === "run:start" && e.resumed) !== undefined, true);
+  assert.equal(events.filter((e) => e.type === "job:submitting").length, 0);
+  assert.deepEqual(await runCounts(counts, 20), Array(20).fill(1));
+});
+
+Deno.test("copied: inputs go up once, each job's results come back as soon as it ends, missing files are reported", async () => {
+  const base = await tempDir();
+  const remote = await tempDir();
+  await Deno.writeTextFile(`${base}/graph.pb`, "common model");
+  const tasks = [0, 1, 2].map((i) => {
+    Deno.mkdirSync(`${base}/t${i}/sub`, { recursive: true });
+    Deno.writeTextFileSync(`${base}/t${i}/conf.lmp`, `conf ${i}`);
+    Deno.writeTextFileSync(`${base}/t${i}/sub/deep.txt`, `deep ${i}`);
+    return task({
+      command: `${
+        i === 2 ? "sleep 2;" : ""
+      } cat conf.lmp ../graph.pb sub/deep.txt > result.txt; echo x > a.dump; echo y > b.dump`,
+      taskWorkPath: `t${i}`,
+      forwardFiles: ["conf.lmp", "sub"],
+      backwardFiles: ["result.txt", "*.dump", "never-made.txt"],
+    });
+  });
+  const events: RunEvent[] = [];
+  const report = await dispatch({ workBase: base })
+    .on(shell(local({ remoteRoot: remote })))
+    .with({ groupSize: 1 })
+    .tasks(tasks)
+    .forwardCommonFiles("graph.pb")
+    .backwardCommonFiles("summary.txt")
+    .run({ onEvent: (e) => events.push(e) });
+  assert.ok(report.ok, "a missing result file does not fail the run");
+  for (let i = 0; i < 3; i++) {
+    assert.equal(
+      await Deno.readTextFile(`${base}/t${i}/result.txt`),
+      `conf ${i}common modeldeep ${i}`,
+    );
+    assert.equal(await Deno.readTextFile(`${base}/t${i}/a.dump`), "x\n");
+    assert.equal(await Deno.readTextFile(`${base}/t${i}/b.dump`), "y\n");
+    assert.deepEqual(report.tasks[i].missing, [`t${i}/never-made.txt`]);
+  }
+  assert.deepEqual(report.missingCommon, ["summary.txt"]);
+  assert.equal(await Deno.readTextFile(`${remote}/${report.runId}/graph.pb`), "common model");
+  const slow = report.jobs.find((j) => j.tasks[0] === 2)!.hash;
+  const slowEnd = events.findIndex((e) => e.type === "job:ended" && e.job === slow);
+  const fastCollected = events.findIndex((e) => e.type === "job:collected" && e.job !== slow);
+  assert.ok(
+    fastCollected >= 0 && fastCollected < slowEnd,
+    "a fast job's results arrive before the slow job ends",
+  );
+  const staged = events.find((e) => e.type === "stage:done");
+  assert.ok(
+    staged?.type === "stage:done" && staged.files === 7,
+    `7 files uploaded, got ${JSON.stringify(staged)}`,
+  );
+});
+
+Deno.test("a failing task is retried retryCount times, then reported with its stderr tail while other jobs finish", async () => {
+  const base = await tempDir();
+  const counts = await tempDir();
+  const good = countingTasks(6, counts);
+  const bad = task({
+    command:
+      `echo run >> '${counts}/bad'; echo "first line" >&2; echo "segfault in step 42" >&2; exit 3`,
+    taskWorkPath: "bad",
+  });
+  const events: RunEvent[] = [];
+  const error = await dispatch({ workBase: base })
+    .with({ groupSize: 2 })
+    .tasks([...good, bad])
+    .run({ retryCount: 2, retryDelay: 0.05, onEvent: (e) => events.push(e) })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof RunError, `expected a RunError, got ${error}`);
+  const report = error.report;
+  const failed = report.jobs.filter((j) => j.state === "failed");
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0].attempts, 3);
+  assert.match(
+    failed[0].reason!,
+    /task "bad" exited with code 3: segfault in step 42 \(after 3 attempts\)/,
+  );
+  assert.equal(failed[0].stderrTail, "first line\nsegfault in step 42");
+  assert.match(error.message, /ended with 1 of 4 jobs failed/);
+  assert.equal((await Deno.readTextFile(`${counts}/bad`)).trim().split("\n").length, 3);
+  assert.equal(events.filter((e) => e.type === "job:retry").length, 2);
+  // The good task sharing the failed job ran once and its result is there.
+  assert.deepEqual(await runCounts(counts, 6), Array(6).fill(1));
+  for (const t of report.tasks.filter((t) => t.taskWorkPath !== "bad")) {
+    assert.equal(t.state, "finished");
+  }
+  assert.equal(report.tasks.find((t) => t.taskWorkPath === "bad")!.state, "failed");
+  // The retry budget survives a restart: a rerun does not submit the failed job again.
+  const rerun = await dispatch({ workBase: base }).with({ groupSize: 2 }).tasks([...good, bad])
+    .run({ retryCount: 2, throwOnFailure: false });
+  assert.equal(rerun.ok, false);
+  assert.equal((await Deno.readTextFile(`${counts}/bad`)).trim().split("\n").length, 3);
+});
+
+Deno.test("run() is also an async iterable of the same events onEvent sees", async () => {
+  const base = await tempDir();
+  const seen: string[] = [];
+  const running = dispatch({ workBase: base }).with({ groupSize: 1 })
+    .tasks([0, 1].map((i) => task({ command: "true", taskWorkPath: `t${i}` })))
+    .run({ onEvent: (e) => seen.push(e.type) });
+  const iterated: string[] = [];
+  for await (const event of running) iterated.push(event.type);
+  const report = await running;
+  assert.ok(report.ok);
+  assert.deepEqual(iterated, seen);
+  assert.equal(iterated[0], "run:start");
+  assert.equal(iterated.at(-1), "run:end");
+  assert.equal(iterated.filter((t) => t === "job:final").length, 2);
+});
+
+Deno.test("clean removes the run's copy once every job finished", async () => {
+  const base = await tempDir();
+  const remote = await tempDir();
+  const report = await dispatch({ workBase: base }).on(shell(local({ remoteRoot: remote })))
+    .with({ groupSize: 1 }).tasks(
+      task({ command: "echo 1 > o", taskWorkPath: "t", backwardFiles: ["o"] }),
+    )
+    .run({ clean: true });
+  assert.ok(report.ok);
+  assert.equal(await Deno.readTextFile(`${base}/t/o`), "1\n");
+  await assert.rejects(Deno.stat(`${remote}/${report.runId}`), Deno.errors.NotFound);
+});
+
+Deno.test("abort detaches by default: jobs keep running and the next run re-attaches", async () => {
+  const base = await tempDir();
+  const counts = await tempDir();
+  const tasks = countingTasks(4, counts, "sleep 1;");
+  const builder = dispatch({ workBase: base }).with({ groupSize: 1 }).tasks(tasks);
+  const controller = new AbortController();
+  let submitted = 0;
+  await assert.rejects(
+    builder.run({
+      signal: controller.signal,
+      onEvent: (e) => e.type === "job:submitted" && ++submitted === 4 && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+  const events: RunEvent[] = [];
+  const report = await builder.run({ onEvent: (e) => events.push(e) });
+  assert.ok(report.ok);
+  assert.equal(
+    events.filter((e) => e.type === "job:submitting").length,
+    0,
+    "nothing is submitted twice",
+  );
+  assert.deepEqual(await runCounts(counts, 4), [1, 1, 1, 1]);
+});
+
+Deno.test("abort with onAbort cancel leaves no process behind", async () => {
+  const base = await tempDir();
+  const builder = dispatch({ workBase: base }).with({ groupSize: 1, paraDeg: 1 })
+    .tasks([0, 1, 2].map((i) => task({ command: "sleep 60", taskWorkPath: `t${i}` })));
+  const runId = builder.toPlan().runId;
+  const controller = new AbortController();
+  let running = 0;
+  await assert.rejects(
+    builder.run({
+      signal: controller.signal,
+      onAbort: "cancel",
+      onEvent: (e) => e.type === "job:running" && ++running === 3 && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+  await waitFor(
+    async () => (await processesMentioning(runId)).length === 0,
+    5000,
+    "cancelled jobs to exit",
+  );
+  const sleepers = (await processesMentioning("sleep 60")).length;
+  assert.equal(sleepers, 0, "the tasks' own processes are gone too");
+});
+
+Deno.test("ratioUnfinished drops the slow tail once enough tasks finished", async () => {
+  const base = await tempDir();
+  const tasks = Array.from(
+    { length: 10 },
+    (_, i) => task({ command: i < 2 ? "sleep 60" : "true", taskWorkPath: `t${i}` }),
+  );
+  const builder = dispatch({ workBase: base }).with({
+    groupSize: 1,
+    strategy: { ratioUnfinished: 0.2 },
+  }).tasks(tasks);
+  const report = await builder.run();
+  assert.ok(report.ok);
+  assert.equal(report.jobs.filter((j) => j.state === "dropped").length, 2);
+  assert.equal(report.tasks.filter((t) => t.state === "finished").length, 8);
+  await waitFor(
+    async () => (await processesMentioning(builder.toPlan().runId)).length === 0,
+    5000,
+    "dropped jobs to exit",
+  );
+});
+
+Deno.test("bad input fails before any side effect, naming the task and the file", async () => {
+  const base = await tempDir();
+  await Deno.mkdir(`${base}/t0`);
+  const builder = dispatch({ workBase: base }).tasks(
+    task({ command: "true", taskWorkPath: "t0", forwardFiles: ["conf.lmp"] }),
+  );
+  await assert.rejects(
+    builder.run(),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /tasks\[0\]\.forwardFiles: "conf\.lmp" does not exist/.test(e.message),
+  );
+  await assert.rejects(
+    dispatch({ workBase: `${base}/nope` }).tasks(task({ command: "true", taskWorkPath: "t" }))
+      .run(),
+    /Invalid workBase.*does not exist/,
+  );
+  await assert.rejects(
+    dispatch({ workBase: base }).tasks(task({ command: "true", taskWorkPath: "t" })).run({
+      retryCount: -1,
+    }),
+    /Invalid run\.retryCount/,
+  );
+  await assert.rejects(Deno.stat(`${base}/.dpdispatcher`), Deno.errors.NotFound);
+});
+
+Deno.test("two runners never drive the same run", async () => {
+  const base = await tempDir();
+  const builder = dispatch({ workBase: base }).on(shell(lazyLocal())).tasks(
+    task({ command: "sleep 1", taskWorkPath: "t" }),
+  );
+  const first = builder.run();
+  await new Promise((r) => setTimeout(r, 300));
+  await assert.rejects(builder.run(), StateError);
+  assert.ok((await first).ok);
+});
