@@ -1,6 +1,6 @@
 import type { Plan, PlanJob } from "../plan/plan.ts";
 import type { Task } from "../plan/task.ts";
-import { attemptDir, scriptPath } from "../schedulers/_script.ts";
+import { attemptPrefix, scriptPath } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import type { Journal } from "../state/journal.ts";
 import { apply, type JobState, type JournalRecord, type RunState } from "../state/run_state.ts";
@@ -81,9 +81,9 @@ export class RunContext {
     return scriptPath(this.jobsDir, hash);
   }
 
-  /** One attempt's directory on the execution side. */
-  attemptDir(hash: string, attempt: number): string {
-    return attemptDir(this.jobsDir, hash, attempt);
+  /** Path prefix of one attempt's files on the execution side. */
+  attemptPrefix(hash: string, attempt: number): string {
+    return attemptPrefix(this.jobsDir, hash, attempt);
   }
 }
 

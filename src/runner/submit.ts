@@ -49,7 +49,7 @@ export async function submit(
       name: ctx.job(s.job).name,
       attempt: s.attempt,
       script: ctx.script(s.job),
-      attemptDir: ctx.attemptDir(s.job, s.attempt),
+      attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
     }));
     for (const r of requests) {
       ctx.emit({ type: "job:submitting", job: r.hash, name: r.name, attempt: r.attempt });

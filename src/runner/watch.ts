@@ -39,7 +39,7 @@ export async function poll(
   goneSince: Map<string, number>,
 ): Promise<PollResult> {
   const attempt = (job: string) => ctx.jobState(job)!.submitted!;
-  const endPath = (job: string) => `${ctx.attemptDir(job, attempt(job).attempt)}/end`;
+  const endPath = (job: string) => `${ctx.attemptPrefix(job, attempt(job).attempt)}.end`;
   const ends = new Map<string, JobEnd>();
   const read = async (jobs: readonly string[]) => {
     const texts = await ctx.conn.readFiles(jobs.map(endPath));

@@ -10,14 +10,18 @@ export function scriptPath(jobsDir: string, hash: string): string {
   return `${jobsDir}/${hash}.sh`;
 }
 
-/** Where one attempt of a job keeps its pid, stdout, stderr and end file. */
-export function attemptDir(jobsDir: string, hash: string, attempt: number): string {
+/** Path prefix of one attempt's files: `.pid`, `.out`, `.err`, `.run` and `.end`. Flat, so no directory per job. */
+export function attemptPrefix(jobsDir: string, hash: string, attempt: number): string {
   return `${jobsDir}/${hash}.${attempt}`;
 }
 
-/** Where a task's exit code is kept, relative to the run root. */
+/**
+ * Where a task's exit code is kept, relative to the run root: one flat directory, so the job
+ * needs no directory per task. In place, the run root is the work base, so a task that finished
+ * under an earlier plan is still skipped.
+ */
 export function exitCodePath(task: Task): string {
-  return `${task.taskWorkPath}/${STATE_DIR}/${task.hash}.rc`;
+  return `${STATE_DIR}/tasks/${task.hash}.rc`;
 }
 
 function exportLines(envs: Readonly<Record<string, string | readonly string[]>>): string[] {
@@ -41,35 +45,35 @@ function taskFunction(task: Task, index: number, job: ScriptJob): string {
   return lines.join("\n");
 }
 
+// Bookkeeping uses shell builtins only (read, test, printf, noclobber redirections): the one fork
+// per task is the subshell the task runs in, as in a hand-written loop.
 const RUNTIME = String.raw`dpd_run() { # task hash, task dir, function, errlog
-  local rc_file="$dpd_root/$2/${STATE_DIR}/$1.rc"
-  if [ -f "$rc_file" ] && [ "$(cat "$rc_file")" = 0 ]; then return 0; fi
-  mkdir -p "$dpd_root/$2/${STATE_DIR}" || return 1
-  wc -c < "$dpd_root/$2/$4" > "$dpd_root/$2/${STATE_DIR}/$1.errpos" 2>/dev/null || echo 0 > "$dpd_root/$2/${STATE_DIR}/$1.errpos"
+  local rc=
+  [ -f "$dpd_tasks/$1.rc" ] && read -r rc < "$dpd_tasks/$1.rc"
+  [ "$rc" = 0 ] && return 0
+  [ -d "$dpd_root/$2" ] || mkdir -p "$dpd_root/$2" || return 1
+  [ -s "$dpd_root/$2/$4" ] && wc -c < "$dpd_root/$2/$4" >| "$dpd_tasks/$1.errpos"
   ( cd "$dpd_root/$2" && "$3" < /dev/null )
-  local rc=$?
-  echo "$rc" > "$rc_file.tmp" && mv -f "$rc_file.tmp" "$rc_file"
+  echo "$?" >| "$dpd_tasks/$1.rc"
 }
-dpd_end() { # (task hash, task dir, errlog)...; writes the end file last, atomically
-  local failed="" failed_err="" failed_pos=0 rc
-  {
-    echo "dpd-end 1"
-    echo "start $dpd_start"
-    echo "end $(date +%s)"
-    while [ $# -ge 3 ]; do
-      rc=$(cat "$dpd_root/$2/${STATE_DIR}/$1.rc" 2>/dev/null) || rc=-
-      echo "rc $1 $rc"
-      if [ "$rc" != 0 ] && [ -z "$failed" ]; then
-        failed=$1; failed_err="$dpd_root/$2/$3"
-        failed_pos=$(cat "$dpd_root/$2/${STATE_DIR}/$1.errpos" 2>/dev/null) || failed_pos=0
-      fi
-      shift 3
-    done
-    if [ -n "$failed" ]; then
-      echo "--- stderr $failed"
-      tail -c +$((failed_pos + 1)) "$failed_err" 2>/dev/null | tail -n 20 | tail -c 2000
+dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in one write, ending in a marker
+  local failed="" failed_err="" failed_pos=0 rc now out
+  printf -v now '%(%s)T' -1
+  out="dpd-end 1"$'\n'"start $dpd_start"$'\n'"end $now"$'\n'
+  while [ $# -ge 3 ]; do
+    rc=-
+    [ -f "$dpd_tasks/$1.rc" ] && read -r rc < "$dpd_tasks/$1.rc"
+    out+="rc $1 $rc"$'\n'
+    if [ "$rc" != 0 ] && [ -z "$failed" ]; then
+      failed=$1; failed_err="$dpd_root/$2/$3"; failed_pos=0
+      [ -f "$dpd_tasks/$1.errpos" ] && read -r failed_pos < "$dpd_tasks/$1.errpos"
     fi
-  } > "$dpd_adir/end.tmp" && mv -f "$dpd_adir/end.tmp" "$dpd_adir/end"
+    shift 3
+  done
+  if [ -n "$failed" ]; then
+    out+="--- stderr $failed"$'\n'"$(tail -c +$((failed_pos + 1)) "$failed_err" 2>/dev/null | tail -n 20 | tail -c 2000)"$'\n'
+  fi
+  printf '%sdpd-end-ok\n' "$out" >| "$dpd_prefix.end"
   [ -z "$failed" ]
 }`;
 
@@ -87,10 +91,14 @@ export function renderScript(header: string, job: ScriptJob): string {
     `# dpdispatcher job ${job.name} of run ${job.runId}; attempt number in $1 or $DPD_ATTEMPT`,
     `dpd_attempt="\${1:-\${DPD_ATTEMPT:-0}}"`,
     `dpd_root=${quote(job.runRoot)}`,
-    `dpd_adir=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"`,
-    `mkdir -p "$dpd_adir" || exit 1`,
-    `if ! mkdir "$dpd_adir/run" 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
-    `dpd_start=$(date +%s)`,
+    `dpd_prefix=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"`,
+    `dpd_tasks="$dpd_root/${STATE_DIR}/tasks"`,
+    `[ -d "$dpd_tasks" ] || mkdir -p "$dpd_tasks" || exit 1`,
+    `# Each attempt runs at most once, even if submitted twice: creating .run is the lock.`,
+    `set -C`,
+    `if ! { : > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
+    `set +C`,
+    `printf -v dpd_start '%(%s)T' -1`,
     `cd "$dpd_root" || exit 1`,
     "",
     `export DPDISPATCHER_NUMBER_NODE=${r.numberNode}`,

@@ -74,7 +74,7 @@ Deno.test("hostile names survive staging, running and collecting", async () => {
 
 Deno.test("parseEndFile reads outcome, codes and the stderr tail", () => {
   const end = parseEndFile(
-    "dpd-end 1\nstart 10\nend 12\nrc aaa 0\nrc bbb 3\nrc ccc -\n--- stderr bbb\nline 1\nrc fake 0\n",
+    "dpd-end 1\nstart 10\nend 12\nrc aaa 0\nrc bbb 3\nrc ccc -\n--- stderr bbb\nline 1\nrc fake 0\ndpd-end-ok\n",
   );
   assert.ok(end);
   assert.equal(end.ok, false);
@@ -82,7 +82,12 @@ Deno.test("parseEndFile reads outcome, codes and the stderr tail", () => {
   assert.equal(end.failedTask, "bbb");
   assert.equal(end.stderrTail, "line 1\nrc fake 0");
   assert.equal(end.end - end.start, 2);
-  assert.equal(parseEndFile("dpd-end 1\nrc aaa 0\n")?.ok, true);
+  assert.equal(parseEndFile("dpd-end 1\nrc aaa 0\ndpd-end-ok\n")?.ok, true);
+  assert.equal(
+    parseEndFile("dpd-end 1\nrc aaa 0\n"),
+    undefined,
+    "a file still being written is not an end",
+  );
   assert.equal(parseEndFile("garbage"), undefined);
   assert.equal(parseEndFile(""), undefined);
 });

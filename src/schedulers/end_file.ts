@@ -8,6 +8,7 @@
  * rc <task hash> <exit code or ->
  * --- stderr <task hash>        (only when a task failed)
  * <last lines of that task's errlog>
+ * dpd-end-ok                    (always last: a file without it is still being written)
  * ```
  *
  * @module
@@ -32,7 +33,9 @@ export interface JobEnd {
 /** Parses an end file; `undefined` when the text is not a complete end file. */
 export function parseEndFile(text: string): JobEnd | undefined {
   const lines = text.split("\n");
-  if (lines[0] !== "dpd-end 1") return undefined;
+  if (lines.at(-1) === "") lines.pop();
+  if (lines[0] !== "dpd-end 1" || lines.at(-1) !== "dpd-end-ok") return undefined;
+  lines.pop();
   let start = 0;
   let end = 0;
   const codes: Record<string, number | null> = {};

@@ -30,8 +30,8 @@ export interface SubmitRequest {
   readonly attempt: number;
   /** Absolute path of the job script. */
   readonly script: string;
-  /** Absolute path of this attempt's directory (pid, stdout, stderr, end file). */
-  readonly attemptDir: string;
+  /** Absolute path prefix of this attempt's files (`.pid`, `.out`, `.err`, `.end`). */
+  readonly attemptPrefix: string;
 }
 
 /** The answer for one job of a submission batch. */

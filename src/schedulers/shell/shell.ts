@@ -12,15 +12,18 @@ import type {
 // Launches one attempt detached (own session, so it outlives the runner and one signal stops its
 // whole process group). Idempotent: the attempt directory is the lock, so launching the same
 // attempt twice prints the first launch's pid instead of starting the job again.
-const LAUNCHER = String.raw`dpd_launch() { # attempt dir, script, attempt, hash
-  if mkdir "$1" 2>/dev/null; then
-    ( cd "$1" || exit 1
-      if command -v setsid >/dev/null; then exec setsid bash "$2" "$3" >out 2>err </dev/null
-      else exec nohup bash "$2" "$3" >out 2>err </dev/null; fi ) &
-    echo "$!" > "$1/pid.tmp" && mv -f "$1/pid.tmp" "$1/pid"
+const LAUNCHER = String
+  .raw`if command -v setsid >/dev/null; then dpd_detach=setsid; else dpd_detach=nohup; fi
+set -C # the .pid file is the launch lock: created at most once (O_EXCL)
+dpd_launch() { # attempt prefix, script, attempt, hash
+  local pid=
+  if { : > "$1.pid"; } 2>/dev/null; then
+    ( exec "$dpd_detach" bash "$2" "$3" >|"$1.out" 2>|"$1.err" </dev/null ) &
+    echo "$!" >| "$1.pid"
     echo "$4 $!"
   else
-    echo "$4 $(cat "$1/pid" 2>/dev/null || echo -)"
+    read -r pid < "$1.pid"
+    echo "$4 $pid"
   fi
 }`;
 
@@ -45,7 +48,7 @@ export const shellScheduler: Scheduler = Object.freeze({
 
   submitArgv(requests: readonly SubmitRequest[]): readonly string[] {
     const calls = requests.map((r) =>
-      `dpd_launch ${quote(r.attemptDir)} ${quote(r.script)} ${r.attempt} ${r.hash}`
+      `dpd_launch ${quote(r.attemptPrefix)} ${quote(r.script)} ${r.attempt} ${r.hash}`
     );
     return ["bash", "-c", [LAUNCHER, ...calls].join("\n")];
   },
@@ -54,13 +57,13 @@ export const shellScheduler: Scheduler = Object.freeze({
     const ids = new Map<string, string>();
     for (const line of result.stdout.split("\n")) {
       const [hash, id] = line.trim().split(" ");
-      if (hash && id) ids.set(hash, id);
+      if (hash) ids.set(hash, id || "-");
     }
     return requests.map((r): SubmitOutcome => {
       const id = ids.get(r.hash);
       if (id && /^\d+$/.test(id)) return { ok: true, id };
       const why = id === "-"
-        ? "its attempt directory exists but holds no pid yet"
+        ? "its pid file exists but holds no pid yet"
         : "the launcher printed no pid";
       return {
         ok: false,

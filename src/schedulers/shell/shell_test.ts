@@ -12,7 +12,7 @@ async function jobs(dir: string, scripts: Record<string, string>): Promise<Submi
       name: `dpd-${hash}`,
       attempt: 0,
       script: `${dir}/${hash}.sh`,
-      attemptDir: `${dir}/${hash}.0`,
+      attemptPrefix: `${dir}/${hash}.0`,
     });
   }
   return out;
