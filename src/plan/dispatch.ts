@@ -45,8 +45,6 @@ interface State {
   readonly backwardCommonFiles: readonly string[];
 }
 
-type TaskLike = Task | TaskInput;
-
 /**
  * An immutable builder of a run. Every method returns a new builder; the old one is unchanged.
  * Create it with {@linkcode dispatch}.
@@ -81,7 +79,7 @@ export class Dispatch {
   }
 
   /** Adds tasks (values, inputs, or arrays of them; pass an array for large lists). */
-  tasks(...tasks: readonly (TaskLike | readonly TaskLike[])[]): Dispatch {
+  tasks(...tasks: readonly (Task | TaskInput | readonly (Task | TaskInput)[])[]): Dispatch {
     const added = tasks.flat().map((
       t,
     ) => ("kind" in t && t.kind === "task" ? t as Task : makeTask(t)));
