@@ -43,19 +43,22 @@ die() {
 [[ $CPUS =~ ^[1-9][0-9]*$ ]] || die "HPC_SLURM_CPUS must be a positive integer (got '$CPUS')"
 
 # ---------------------------------------------------------------- process helpers
-# pid_alive PIDFILE COMM: true if the pid file names a live (not zombie) process called COMM.
-pid_alive() {
-  local f=$1 comm=$2 pid stat state
-  [[ -s $f ]] || return 1
-  pid=$(tr -dc '0-9' <"$f" 2>/dev/null) || return 1
-  [[ -n $pid ]] || return 1
-  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+# proc_alive PID COMM: true if PID is a live (not zombie: PID 1 here reaps slowly) process called COMM.
+proc_alive() {
+  local stat state
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   state=${stat##*) } # field 3 follows the last ") "
   state=${state%% *}
   [[ $state != Z && $state != X ]] || return 1
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]]
+  [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]]
 }
-pid_of() { tr -dc '0-9' <"$1"; }
+# pid_alive PIDFILE COMM: true if the pid file names a live process called COMM.
+pid_alive() {
+  local pid
+  pid=$(pid_of "$1") || return 1
+  [[ -n $pid ]] && proc_alive "$pid" "$2"
+}
+pid_of() { tr -dc '0-9' 2>/dev/null <"$1"; }
 
 # remember that we started this daemon (stop_slurm.sh only stops recorded daemons)
 # (file $STATEDIR/NAME.started holds "PIDFILE PID")
@@ -64,23 +67,24 @@ mark_started() { mkdir -p "$STATEDIR" && echo "$2 $(pid_of "$2")" >"$STATEDIR/$1
 # stop_pidfile PIDFILE COMM: TERM, wait up to 10 s, then KILL.
 stop_pidfile() {
   local f=$1 comm=$2 pid i
-  pid_alive "$f" "$comm" || {
-    rm -f "$f"
-    return 0
-  }
-  pid=$(pid_of "$f")
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    pid_alive "$f" "$comm" || break
-    sleep 0.1
-  done
-  if pid_alive "$f" "$comm"; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.3; fi
+  pid=$(pid_of "$f") || pid=""
+  if [[ -n $pid ]] && proc_alive "$pid" "$comm"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do # daemons delete their pid file before they exit: watch the pid
+      proc_alive "$pid" "$comm" || break
+      sleep 0.1
+    done
+    if proc_alive "$pid" "$comm"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+  fi
   rm -f "$f"
 }
 
-# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.1 s.
+# wait_for SECONDS LABEL CMD...: poll CMD every 0.1 s (LABEL only documents the call).
 wait_for() {
-  local secs=$1 what=$2 end
+  local secs=$1 end
   shift 2
   end=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
@@ -94,19 +98,45 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
+# apt lists younger than a day that know the packages: no need for apt-get update
+apt_lists_fresh() {
+  [[ -n $(find /var/lib/apt/lists -maxdepth 1 -name '*InRelease' -mmin -1440 2>/dev/null) ]] &&
+    apt-cache show --no-all-versions "${PKGS[@]}" >/dev/null 2>&1
+}
+apt_install() {
+  apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+    "${PKGS[@]}" >>"$APTLOG" 2>&1
+}
 if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # skip man-db's slow trigger (it rebuilds the man index for every package)
-  echo 'man-db man-db/auto-update boolean false' | debconf-set-selections 2>/dev/null || true
-  apt-get update -qq >/tmp/start_slurm.apt.log 2>&1 || {
-    cat /tmp/start_slurm.apt.log >&2
-    die "apt-get update failed"
-  }
-  apt-get install -y -q --no-install-recommends "${PKGS[@]}" >>/tmp/start_slurm.apt.log 2>&1 || {
-    tail -30 /tmp/start_slurm.apt.log >&2
-    die "apt-get install failed (full log: /tmp/start_slurm.apt.log)"
-  }
+  APTLOG=/tmp/start_slurm.apt.log
+  : >"$APTLOG"
+  # man-db's trigger rebuilds the whole man index (8-18 s here): skip it for this install only
+  # (the flag file is what man-db's postinst checks; it is put back right after).
+  MANDB_FLAG=/var/lib/man-db/auto-update
+  mandb_off=0
+  if [[ -e $MANDB_FLAG ]]; then
+    mv -f "$MANDB_FLAG" "$MANDB_FLAG.start_slurm" && mandb_off=1
+    trap '[[ -e $MANDB_FLAG.start_slurm ]] && mv -f "$MANDB_FLAG.start_slurm" "$MANDB_FLAG"' EXIT
+  fi
+  updated=0
+  if ! apt_lists_fresh; then
+    apt-get update -q >>"$APTLOG" 2>&1 || {
+      tail -20 "$APTLOG" >&2
+      die "apt-get update failed (full log: $APTLOG)"
+    }
+    updated=1
+  fi
+  if ! apt_install; then
+    # stale lists (404 on download)? update once and retry
+    if ((updated)) || ! { apt-get update -q >>"$APTLOG" 2>&1 && apt_install; }; then
+      tail -30 "$APTLOG" >&2
+      die "apt-get install failed (full log: $APTLOG)"
+    fi
+  fi
+  if ((mandb_off)); then mv -f "$MANDB_FLAG.start_slurm" "$MANDB_FLAG"; fi
+  trap - EXIT
 fi
 for b in munged mariadbd slurmdbd slurmctld slurmd sacctmgr sinfo sacct; do
   command -v "$b" >/dev/null || [[ -x /usr/sbin/$b ]] || die "$b not found after install"
@@ -167,7 +197,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=$DEFMEM
 SchedulerType=sched/backfill
-SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1
 SlurmdParameters=config_overrides
 ReturnToService=2
 MpiDefault=none
@@ -193,6 +223,9 @@ PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
 )
 
+# RAM+swap limit too (so a job cannot swap instead of being OOM-killed) when memsw exists
+SWAP_CONSTRAIN=no
+[[ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]] && SWAP_CONSTRAIN=yes
 CGROUP_CONF=$(
   cat <<EOF
 # Generated by scripts/start_slurm.sh
@@ -201,7 +234,7 @@ CgroupAutomount=no
 ConstrainCores=no
 ConstrainDevices=no
 ConstrainRAMSpace=yes
-ConstrainSwapSpace=yes
+ConstrainSwapSpace=$SWAP_CONSTRAIN
 AllowedRAMSpace=100
 AllowedSwapSpace=0
 EOF

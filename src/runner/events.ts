@@ -1,3 +1,4 @@
+import type { FailureClass } from "../schedulers/_classes.ts";
 import type { RunReport } from "./report.ts";
 
 /** Something that happened during a run. The library never prints; subscribe and render. */
@@ -39,12 +40,21 @@ export type RunEvent =
     readonly id: string;
   }
   | {
+    readonly type: "job:pending";
+    readonly job: string;
+    readonly name: string;
+    /** Why the scheduler keeps it waiting, in words ("waiting for resources"). */
+    readonly reason: string;
+  }
+  | {
     readonly type: "job:ended";
     readonly job: string;
     readonly name: string;
     readonly attempt: number;
     readonly ok: boolean;
     readonly exitCodes: Readonly<Record<string, number | null>>;
+    /** How it failed: task exit, time limit, memory limit, cancel, node failure, ... */
+    readonly failure?: FailureClass;
     readonly reason?: string;
   }
   | {

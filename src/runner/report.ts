@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Plan } from "../plan/plan.ts";
+import type { FailureClass } from "../schedulers/_classes.ts";
 import type { RunState } from "../state/run_state.ts";
 
 /** A job's state in a report. */
@@ -23,6 +24,8 @@ export interface JobReport {
   readonly durationMs?: number;
   /** Why it failed, in words. */
   readonly reason?: string;
+  /** How its latest attempt failed: task exit, time limit, memory limit, cancel, node failure, ... */
+  readonly failure?: FailureClass;
   /** The tail of the failing task's stderr. */
   readonly stderrTail?: string;
   /** Indices into `plan.tasks`. */
@@ -90,6 +93,7 @@ export function buildReport(
       exitCodes: Object.fromEntries(j?.codes ?? []),
       durationMs: ended?.start && ended.end ? (ended.end - ended.start) * 1000 : undefined,
       reason: j?.final?.reason ?? ended?.reason,
+      failure: ended?.ok ? undefined : ended?.failure,
       stderrTail: ended?.ok ? undefined : ended?.stderrTail,
       tasks: pj.tasks,
     };

@@ -11,7 +11,7 @@ import { collect, collectCommon } from "./collect.ts";
 import type { RunEvent } from "./events.ts";
 import { buildReport, type RunReport } from "./report.ts";
 import { preflight, stage } from "./stage.ts";
-import { MAX_SUBMIT_ERRORS, type Submission, submit } from "./submit.ts";
+import { type Submission, submit } from "./submit.ts";
 import { poll } from "./watch.ts";
 
 /** Options of `run()`. */
@@ -128,8 +128,9 @@ async function loop(ctx: RunContext): Promise<void> {
   const { plan, options } = ctx;
   const notBefore = new Map<string, number>();
   const submitErrors = new Map<string, number>();
-  const goneSince = new Map<string, number>();
+  const memory = { goneSince: new Map<string, number>(), deferred: new Map<string, number>() };
   const running = new Set<string>();
+  const pendingWhy = new Map<string, string>();
   let interval = MIN_INTERVAL;
   let statusErrors = 0;
   while (true) {
@@ -142,45 +143,40 @@ async function loop(ctx: RunContext): Promise<void> {
     }
     changed = (await dropIfEnough(ctx)) || changed;
 
-    const now = Date.now();
-    const due: Submission[] = [];
-    for (const pj of plan.jobs) {
-      const j = ctx.jobState(pj.hash);
-      const phase = phaseOf(j);
-      if ((notBefore.get(pj.hash) ?? 0) > now) continue;
-      if (phase === "new") due.push({ job: pj.hash, attempt: j?.attempts ?? 0, recovered: false });
-      else if (phase === "recover") {
-        due.push({ job: pj.hash, attempt: j!.intent!, recovered: true });
-      } else if (phase === "ended" && notBefore.has(pj.hash)) {
-        due.push({ job: pj.hash, attempt: j!.attempts, recovered: false });
-      }
-    }
+    const due = dueSubmissions(ctx, notBefore);
     if (due.length > 0) {
       for (const s of due) notBefore.delete(s.job);
       const errors = await submit(ctx, due);
       changed = true;
-      for (const [job, error] of errors) {
+      for (const [job, { error, kind }] of errors) {
+        if (kind === "fatal") {
+          await finalize(ctx, job, "failed", `could not be submitted: ${error}`);
+          continue;
+        }
+        // Transient errors back off exponentially (up to a minute) and never end the run; a full
+        // queue keeps the job here and tries again as other jobs end.
         const count = (submitErrors.get(job) ?? 0) + 1;
         submitErrors.set(job, count);
-        if (count >= MAX_SUBMIT_ERRORS) {
-          await finalize(ctx, job, "failed", `could not be submitted: ${error}`);
-        } else {
-          notBefore.set(job, Date.now() + 1000 * 2 ** (count - 1));
-          ctx.emit({
-            type: "warning",
-            message: `Cannot submit job "${ctx.job(job).name}" (try ${count}): ${error}`,
-          });
-        }
+        notBefore.set(
+          job,
+          Date.now() + (kind === "limit" ? 5000 : Math.min(1000 * 2 ** (count - 1), 60_000)),
+        );
+        const what = kind === "limit"
+          ? "queue limit reached; will submit when room frees"
+          : `try ${count}`;
+        ctx.emit({
+          type: "warning",
+          message: `Cannot submit job "${ctx.job(job).name}" (${what}): ${error}`,
+        });
       }
     }
 
     const live = plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
       pj.hash
     );
-    const waiting = plan.jobs.filter((pj) => {
-      const phase = phaseOf(ctx.jobState(pj.hash));
-      return phase === "ended" || phase === "recover" || phase === "new";
-    });
+    const waiting = plan.jobs.filter((pj) =>
+      ["ended", "recover", "new"].includes(phaseOf(ctx.jobState(pj.hash)))
+    );
     if (live.length === 0 && waiting.length === 0) return;
     const nextDue = Math.min(...waiting.map((pj) => notBefore.get(pj.hash) ?? Date.now()));
     const delay = live.length > 0 ? Math.min(interval, nextDue - Date.now()) : nextDue - Date.now();
@@ -189,18 +185,23 @@ async function loop(ctx: RunContext): Promise<void> {
     if (options.signal?.aborted) continue;
     if (live.length > 0) {
       try {
-        const result = await poll(ctx, live, goneSince);
+        const result = await poll(ctx, live, memory);
         statusErrors = 0;
-        if (result.ended > 0) changed = true;
-        for (const job of result.started) {
-          if (running.has(job)) continue;
-          running.add(job);
-          ctx.emit({
-            type: "job:running",
-            job,
-            name: ctx.job(job).name,
-            id: ctx.jobState(job)!.submitted!.id,
-          });
+        if (result.ended > 0) {
+          changed = true;
+          // Room may have freed for jobs held back by a queue limit.
+          for (const job of submitErrors.keys()) if (notBefore.has(job)) notBefore.set(job, 0);
+        }
+        for (const job of result.running) {
+          const { id, attempt } = ctx.jobState(job)!.submitted!;
+          if (running.has(`${job}.${attempt}`)) continue;
+          running.add(`${job}.${attempt}`);
+          ctx.emit({ type: "job:running", job, name: ctx.job(job).name, id });
+        }
+        for (const [job, reason] of result.pending) {
+          if (pendingWhy.get(job) === reason) continue;
+          pendingWhy.set(job, reason);
+          ctx.emit({ type: "job:pending", job, name: ctx.job(job).name, reason });
         }
       } catch (e) {
         if (++statusErrors >= MAX_STATUS_ERRORS) throw e;
@@ -216,6 +217,23 @@ async function loop(ctx: RunContext): Promise<void> {
       ? MIN_INTERVAL
       : Math.min(interval * 1.5, MAX_INTERVAL);
   }
+}
+
+/** New jobs, recovered intents, and retries whose backoff has passed. */
+function dueSubmissions(ctx: RunContext, notBefore: Map<string, number>): Submission[] {
+  const now = Date.now();
+  const due: Submission[] = [];
+  for (const pj of ctx.plan.jobs) {
+    const j = ctx.jobState(pj.hash);
+    const phase = phaseOf(j);
+    if ((notBefore.get(pj.hash) ?? 0) > now) continue;
+    if (phase === "new") due.push({ job: pj.hash, attempt: j?.attempts ?? 0, recovered: false });
+    else if (phase === "recover") due.push({ job: pj.hash, attempt: j!.intent!, recovered: true });
+    else if (phase === "ended" && notBefore.has(pj.hash)) {
+      due.push({ job: pj.hash, attempt: j!.attempts, recovered: false });
+    }
+  }
+  return due;
 }
 
 async function finalize(
@@ -246,7 +264,8 @@ async function settle(
     notBefore.set(job, 0);
     return false;
   }
-  if (j.failures <= ctx.options.retryCount) {
+  // Someone else cancelled it: that is a decision, not an accident to retry.
+  if (j.failures <= ctx.options.retryCount && ended.failure !== "cancelled") {
     const delay = Math.min(ctx.options.retryDelay * 2 ** (j.failures - 1), 300);
     notBefore.set(job, ended.at + delay * 1000);
     ctx.emit({

@@ -14,8 +14,11 @@ export interface Submission {
 /** Jobs per submit command; each batch is one exec (one SSH round trip later). */
 const BATCH = 200;
 
-/** After this many failed submissions in a row, a job is given up as failed. */
-export const MAX_SUBMIT_ERRORS = 5;
+/** Why a submission failed and how to go on (see `SubmitOutcome`). */
+export interface SubmitError {
+  readonly error: string;
+  readonly kind: "transient" | "limit" | "fatal";
+}
 
 /**
  * Submits jobs exactly once: journal the intents (fsync), run one submit command per batch,
@@ -26,8 +29,9 @@ export const MAX_SUBMIT_ERRORS = 5;
 export async function submit(
   ctx: RunContext,
   items: readonly Submission[],
-): Promise<Map<string, string>> {
-  const errors = new Map<string, string>();
+): Promise<Map<string, SubmitError>> {
+  const errors = new Map<string, SubmitError>();
+  items = await adopt(ctx, items);
   const { scheduler } = ctx.target;
   const wait = ctx.plan.resources.waitTime;
   const size = wait > 0 ? 1 : BATCH;
@@ -72,10 +76,18 @@ export async function submit(
             durationMs: Date.now() - started,
           },
         );
-        outcomes = requests.map(() => ({ ok: false as const, error: error.message }));
+        outcomes = requests.map(() => ({
+          ok: false as const,
+          error: error.message,
+          kind: "transient" as const,
+        }));
       }
     } catch (e) {
-      outcomes = requests.map(() => ({ ok: false as const, error: (e as Error).message }));
+      outcomes = requests.map(() => ({
+        ok: false as const,
+        error: (e as Error).message,
+        kind: "transient" as const,
+      }));
     }
     const submitted: JournalRecord[] = [];
     outcomes.forEach((o, k) => {
@@ -87,7 +99,7 @@ export async function submit(
           id: o.id,
           at: Date.now(),
         });
-      } else errors.set(requests[k].hash, o.error);
+      } else errors.set(requests[k].hash, { error: o.error, kind: o.kind });
     });
     await ctx.record(submitted, true);
     for (const r of submitted) {
@@ -105,4 +117,53 @@ export async function submit(
     if (wait > 0) await sleep(wait * 1000, ctx.options.signal);
   }
   return errors;
+}
+
+/**
+ * For intents an earlier runner journaled without an id, asks the scheduler (one command) whether
+ * those attempts were submitted after all, and journals the ids it finds. Returns what is left
+ * to submit. Schedulers with idempotent submission (Shell) need no lookup.
+ */
+async function adopt(
+  ctx: RunContext,
+  items: readonly Submission[],
+): Promise<readonly Submission[]> {
+  const { scheduler } = ctx.target;
+  const recovered = items.filter((s) => s.recovered);
+  if (recovered.length === 0 || !scheduler.lookupArgv || !scheduler.parseLookup) return items;
+  const requests: SubmitRequest[] = recovered.map((s) => ({
+    hash: s.job,
+    name: ctx.job(s.job).name,
+    attempt: s.attempt,
+    script: ctx.script(s.job),
+    attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
+  }));
+  const found = scheduler.parseLookup(
+    await ctx.conn.exec(scheduler.lookupArgv(requests)),
+    requests,
+  );
+  if (found.size === 0) return items;
+  const at = Date.now();
+  const records: JournalRecord[] = requests.filter((r) => found.has(r.hash)).map((r) => ({
+    t: "submitted",
+    job: r.hash,
+    attempt: r.attempt,
+    id: found.get(r.hash)!,
+    at,
+  }));
+  await ctx.record(records, true);
+  for (const r of requests) {
+    const id = found.get(r.hash);
+    if (id) {
+      ctx.emit({
+        type: "job:submitted",
+        job: r.hash,
+        name: r.name,
+        attempt: r.attempt,
+        id,
+        recovered: true,
+      });
+    }
+  }
+  return items.filter((s) => !found.has(s.job));
 }

@@ -1,5 +1,7 @@
+import { FAILURE_WORDS } from "../schedulers/_classes.ts";
 import { exitCodePath } from "../schedulers/_script.ts";
 import { type JobEnd, parseEndFile } from "../schedulers/end_file.ts";
+import type { SchedulerStatus } from "../schedulers/scheduler.ts";
 import type { JournalRecord } from "../state/run_state.ts";
 import type { RunContext } from "./_context.ts";
 
@@ -7,8 +9,18 @@ import type { RunContext } from "./_context.ts";
 export interface PollResult {
   /** Jobs that ended (journaled by the poll). */
   readonly ended: number;
-  /** Jobs the scheduler newly reports as running. */
-  readonly started: readonly string[];
+  /** Jobs the scheduler reports as running. */
+  readonly running: readonly string[];
+  /** Jobs the scheduler keeps waiting, with the reason in words. */
+  readonly pending: ReadonlyMap<string, string>;
+}
+
+/** State carried from poll to poll. */
+export interface WatchMemory {
+  /** When each job was first seen gone without an end file. */
+  readonly goneSince: Map<string, number>;
+  /** How many polls an end file showing a killed task waited for the scheduler's verdict. */
+  readonly deferred: Map<string, number>;
 }
 
 /** Why a job failed, in words, from its end file. */
@@ -22,21 +34,28 @@ export function failureReason(ctx: RunContext, job: string, end: JobEnd): string
   const last = end.stderrTail?.trim().split("\n").pop();
   const what = code === null || code === undefined
     ? "left no exit code"
+    : code > 128
+    ? `was killed by signal ${code - 128}`
     : `exited with code ${code}`;
   return `task "${failed.taskWorkPath}" ${what}${last ? `: ${last}` : ""}`;
 }
 
+/** A task killed by a signal usually means the scheduler killed it (memory, time, cancel). */
+const killed = (end: JobEnd) =>
+  !end.ok && Object.values(end.codes).some((c) => c !== null && c > 128);
+
 /**
  * One poll over the live jobs: read every live attempt's end file in one batch (the fast path),
- * ask the scheduler once about the jobs without one, and re-read the end files of jobs the
- * scheduler no longer knows (a job may write its end file and exit between the two reads).
- * A job gone without an end file after the transport's grace period ended abnormally; its
- * tasks' exit-code files tell which tasks still finished.
+ * then ask the scheduler once about the jobs without one (and about jobs whose end file shows a
+ * killed task, since the scheduler knows whether it was the memory or time limit), and re-read
+ * the end files of jobs the scheduler no longer knows (a job may write its end file and exit
+ * between the two reads). A job gone without an end file after the transport's grace period
+ * ended abnormally; its tasks' exit-code files tell which tasks still finished.
  */
 export async function poll(
   ctx: RunContext,
   live: readonly string[],
-  goneSince: Map<string, number>,
+  memory: WatchMemory,
 ): Promise<PollResult> {
   const attempt = (job: string) => ctx.jobState(job)!.submitted!;
   const endPath = (job: string) => `${ctx.attemptPrefix(job, attempt(job).attempt)}.end`;
@@ -49,26 +68,42 @@ export async function poll(
     });
   };
   await read(live);
-  const unknown = live.filter((j) => !ends.has(j));
-  const started: string[] = [];
+  const ask = live.filter((j) => !ends.has(j) || killed(ends.get(j)!));
+  const running: string[] = [];
+  const pending = new Map<string, string>();
+  const verdict = new Map<string, SchedulerStatus>();
   const records: JournalRecord[] = [];
-  if (unknown.length > 0) {
-    const jobs = unknown.map((j) => ({ id: attempt(j).id, hash: j }));
+  const now = Date.now();
+  if (ask.length > 0) {
+    const jobs = ask.map((j) => ({ id: attempt(j).id, hash: j }));
     const result = await ctx.conn.exec(ctx.target.scheduler.statusArgv(jobs));
     const status = ctx.target.scheduler.parseStatus(result, jobs);
-    const gone = unknown.filter((j) => status.get(attempt(j).id)?.state === "gone");
-    for (const j of unknown) if (status.get(attempt(j).id)?.state === "running") started.push(j);
+    for (const j of ask) {
+      const s = status.get(attempt(j).id) ?? { state: "gone" };
+      verdict.set(j, s);
+      if (s.state === "running") running.push(j);
+      if (s.state === "pending") pending.set(j, s.reason ?? "pending");
+    }
+    // A killed task's end file waits (a few polls at most) for the scheduler to say why.
+    for (const j of ask) {
+      if (!ends.has(j)) continue;
+      const s = verdict.get(j)!;
+      const waited = memory.deferred.get(j) ?? 0;
+      if (s.state !== "gone" && waited < 10) {
+        memory.deferred.set(j, waited + 1);
+        ends.delete(j);
+      } else memory.deferred.delete(j);
+    }
+    const gone = ask.filter((j) =>
+      !ends.has(j) && verdict.get(j)!.state === "gone" && !memory.deferred.has(j)
+    );
     if (gone.length > 0) await read(gone);
-    const dead: string[] = [];
-    const now = Date.now();
     for (const j of gone) {
       if (ends.has(j)) continue;
-      const since = goneSince.get(j) ?? now;
-      goneSince.set(j, since);
-      if (now - since >= (ctx.target.transport.endFileGraceMs ?? 0)) dead.push(j);
-    }
-    for (const j of dead) {
-      goneSince.delete(j);
+      const since = memory.goneSince.get(j) ?? now;
+      memory.goneSince.set(j, since);
+      if (now - since < (ctx.target.transport.endFileGraceMs ?? 0)) continue;
+      memory.goneSince.delete(j);
       const tasks = ctx.tasksOf(ctx.job(j));
       const texts = await ctx.conn.readFiles(tasks.map((t) => `${ctx.runRoot}/${exitCodePath(t)}`));
       const codes = Object.fromEntries(tasks.map((t, i) => {
@@ -76,31 +111,38 @@ export async function poll(
         return [t.hash, text && /^\d+$/.test(text) ? Number(text) : null];
       }));
       const ok = Object.values(codes).every((c) => c === 0);
+      const s = verdict.get(j)!;
+      const failure = ok ? undefined : s.failure ?? "lost";
       records.push({
         t: "ended",
         job: j,
         attempt: attempt(j).attempt,
         ok,
         codes,
-        reason: ok
-          ? undefined
-          : "stopped without writing its end file (killed, or its node was lost)",
+        failure,
+        reason: failure
+          ? `${FAILURE_WORDS[failure]}${s.reason ? ` (${s.reason})` : ""}`
+          : undefined,
         at: now,
       });
     }
   }
   for (const [job, end] of ends) {
+    const s = verdict.get(job);
+    const scheduler = !end.ok && s?.failure && s.failure !== "exit" ? s.failure : undefined;
+    const reason = failureReason(ctx, job, end);
     records.push({
       t: "ended",
       job,
       attempt: attempt(job).attempt,
       ok: end.ok,
       codes: end.codes,
-      reason: failureReason(ctx, job, end),
+      failure: end.ok ? undefined : scheduler ?? "exit",
+      reason: scheduler ? `${FAILURE_WORDS[scheduler]}; ${reason}` : reason,
       stderrTail: end.stderrTail,
       start: end.start,
       end: end.end,
-      at: Date.now(),
+      at: now,
     });
   }
   await ctx.record(records);
@@ -113,8 +155,9 @@ export async function poll(
       attempt: r.attempt,
       ok: r.ok,
       exitCodes: r.codes,
+      failure: r.failure,
       reason: r.reason,
     });
   }
-  return { ended: records.length, started };
+  return { ended: records.length, running, pending };
 }

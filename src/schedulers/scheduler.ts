@@ -1,4 +1,5 @@
 import type { Resources } from "../plan/resources.ts";
+import type { FailureClass } from "./_classes.ts";
 import type { Task } from "../plan/task.ts";
 import type { ExecResult, Transport } from "../transports/transport.ts";
 
@@ -34,10 +35,15 @@ export interface SubmitRequest {
   readonly attemptPrefix: string;
 }
 
-/** The answer for one job of a submission batch. */
+/**
+ * The answer for one job of a submission batch. A failed submission says how to go on:
+ * `transient` (controller busy or unreachable: retry with backoff), `limit` (the queue is full
+ * for this user: keep the job and submit when room frees), `fatal` (the job can never be
+ * accepted as written: report it failed).
+ */
 export type SubmitOutcome =
   | { readonly ok: true; readonly id: string }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; readonly kind: "transient" | "limit" | "fatal" };
 
 /** What the scheduler says of one job id. */
 export interface SchedulerStatus {
@@ -45,6 +51,8 @@ export interface SchedulerStatus {
   readonly state: "pending" | "running" | "gone";
   /** Why it waits or how it ended, in words. */
   readonly reason?: string;
+  /** For a gone job, how it ended when the scheduler knows: `undefined` means normally or unknown. */
+  readonly failure?: FailureClass;
 }
 
 /**
@@ -69,6 +77,14 @@ export interface Scheduler {
   ): ReadonlyMap<string, SchedulerStatus>;
   /** One argv that cancels every given job id. */
   cancelArgv(ids: readonly string[]): readonly string[];
+  /**
+   * One argv that finds already-submitted attempts by their names, for recovery after a crash
+   * between submitting and journaling the id. Schedulers whose submission is idempotent (Shell)
+   * leave it out: resubmitting answers with the running job.
+   */
+  lookupArgv?(requests: readonly SubmitRequest[]): readonly string[];
+  /** The job id of every request found by `lookupArgv`, by job hash. */
+  parseLookup?(result: ExecResult, requests: readonly SubmitRequest[]): ReadonlyMap<string, string>;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { FailureClass } from "../schedulers/_classes.ts";
+
 /** One line of a run's journal. Secrets never enter it. */
 export type JournalRecord =
   | {
@@ -29,6 +31,8 @@ export type JournalRecord =
     /** Job start and end (Unix seconds) from its end file. */
     readonly start?: number;
     readonly end?: number;
+    /** How it failed. */
+    readonly failure?: FailureClass;
     /** True when the runner cancelled it: the attempt is not charged to the retry budget. */
     readonly cancelled?: boolean;
     readonly at: number;

@@ -68,6 +68,7 @@ export const shellScheduler: Scheduler = Object.freeze({
       return {
         ok: false,
         error: `${why}${result.stderr.trim() ? `: ${result.stderr.trim()}` : ""}`,
+        kind: "transient",
       };
     });
   },

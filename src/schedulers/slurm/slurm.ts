@@ -1,0 +1,226 @@
+import { formatClock } from "../../plan/_units.ts";
+import { lazyLocal } from "../../transports/local.ts";
+import type { ExecResult, Transport } from "../../transports/transport.ts";
+import { quote } from "../_quote.ts";
+import type {
+  Scheduler,
+  SchedulerStatus,
+  ScriptJob,
+  SubmitOutcome,
+  SubmitRequest,
+  Target,
+} from "../scheduler.ts";
+import { PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE, TRANSIENT } from "./_words.ts";
+
+/** The Slurm job name of one attempt: stable, so the queue can answer "was it submitted?". */
+export function slurmJobName(request: { name: string; attempt: number }): string {
+  return `${request.name}-${request.attempt}`;
+}
+
+function header(job: ScriptJob): string {
+  const r = job.resources;
+  const lines = [
+    "#!/bin/bash -l",
+    `#SBATCH --nodes=${r.numberNode}`,
+    `#SBATCH --ntasks-per-node=${r.cpuPerNode}`,
+  ];
+  const gpuLine = r.kwargs.customGpuLine ?? r.kwargs.custom_gpu_line;
+  if (typeof gpuLine === "string" && gpuLine !== "") lines.push(gpuLine);
+  else if (r.gpuPerNode > 0) lines.push(`#SBATCH --gres=gpu:${r.gpuPerNode}`);
+  if (r.queueName) lines.push(`#SBATCH --partition=${quote(r.queueName)}`);
+  if (r.walltime !== undefined) lines.push(`#SBATCH --time=${formatClock(r.walltime)}`);
+  if (r.memory !== undefined) lines.push(`#SBATCH --mem=${r.memory}M`);
+  if (r.account) lines.push(`#SBATCH --account=${r.account}`);
+  if (r.qos) lines.push(`#SBATCH --qos=${r.qos}`);
+  return lines.join("\n");
+}
+
+function classify(error: string): "transient" | "limit" | "fatal" {
+  if (QUEUE_LIMIT.some((re) => re.test(error))) return "limit";
+  if (TRANSIENT.some((re) => re.test(error))) return "transient";
+  return "fatal";
+}
+
+// Prints "<hash> <id>" or "<hash> ERR <message>" per job: one exec submits a whole batch.
+// The attempt number goes to the script as $1, not through --export=ALL,VAR=...: Slurm 22.05
+// treats such an --export list as a request to load the user's login environment (su - user).
+const SUBMIT_FN = `dpd_sbatch() { # hash, job name, attempt, prefix, script
+  local out
+  if out=$(sbatch --parsable --job-name="$2" --output="$4.out" --error="$4.err" "$5" "$3" 2>&1); then
+    echo "$1 \${out%%;*}"
+  else
+    echo "$1 ERR $(echo "$out" | tr '\\n' ' ')"
+  fi
+}`;
+
+// One squeue for every id; sacct only for the ids the controller no longer remembers.
+function statusScript(ids: readonly string[]): string {
+  const list = ids.join(",");
+  return `q=$(squeue -h -t all -o '%i %T %r' -j ${list} 2>&1); printf -- '--- squeue %s\\n%s\\n' "$?" "$q"
+missing=
+for id in ${
+    ids.join(" ")
+  }; do case " $(echo $q) " in *" $id "*) ;; *) missing="$missing,$id";; esac; done
+if [ -n "$missing" ]; then s=$(sacct -X -P -n -o JobIDRaw,State,ExitCode -j "\${missing#,}" 2>&1); printf -- '--- sacct %s\\n%s\\n' "$?" "$s"; fi
+true`;
+}
+
+function sections(stdout: string): Map<string, { code: number; lines: string[] }> {
+  const out = new Map<string, { code: number; lines: string[] }>();
+  let current: { code: number; lines: string[] } | undefined;
+  for (const line of stdout.split("\n")) {
+    const head = /^--- (\w+) (\d+)$/.exec(line);
+    if (head) {
+      current = { code: Number(head[2]), lines: [] };
+      out.set(head[1], current);
+    } else if (current && line.trim() !== "") current.lines.push(line.trim());
+  }
+  return out;
+}
+
+function ended(state: string, reason?: string): SchedulerStatus {
+  const word = state.split(" ")[0].replace(/\+$/, "");
+  const failure = SLURM_ENDED[word];
+  return { state: "gone", failure, reason: reason && reason !== "None" ? reason : undefined };
+}
+
+/**
+ * The Slurm scheduler as pure functions: `#SBATCH` headers, one `sbatch` batch per submission,
+ * one `squeue` (plus `sacct` for jobs that left the controller) per poll for every job, one
+ * `scancel` for all, and lookup by job name for exactly-once recovery.
+ *
+ * @example The header for typical resources
+ * ```ts
+ * import { dispatch, slurm, task } from "@deepmodeling/dpdispatcher";
+ *
+ * const [job] = dispatch({ workBase: "/w" }).on(slurm())
+ *   .with({ groupSize: 1, cpuPerNode: 4, queueName: "debug", walltime: "1h30m", memory: "4G" })
+ *   .tasks(task({ command: "lmp -i in.lammps", taskWorkPath: "t0" }))
+ *   .render();
+ * // #!/bin/bash -l
+ * // #SBATCH --nodes=1
+ * // #SBATCH --ntasks-per-node=4
+ * // #SBATCH --partition=debug
+ * // #SBATCH --time=01:30:00
+ * // #SBATCH --mem=4096M
+ * console.log(job.script.split("\n").slice(0, 6).join("\n"));
+ * ```
+ */
+export const slurmScheduler: Scheduler = Object.freeze({
+  name: "slurm",
+  header,
+
+  submitArgv(requests: readonly SubmitRequest[]): readonly string[] {
+    const calls = requests.map((r) =>
+      `dpd_sbatch ${r.hash} ${quote(slurmJobName(r))} ${r.attempt} ${quote(r.attemptPrefix)} ${
+        quote(r.script)
+      }`
+    );
+    return ["bash", "-c", [SUBMIT_FN, ...calls].join("\n")];
+  },
+
+  parseSubmit(result: ExecResult, requests: readonly SubmitRequest[]): readonly SubmitOutcome[] {
+    const lines = new Map<string, string>();
+    for (const line of result.stdout.split("\n")) {
+      const space = line.indexOf(" ");
+      if (space > 0) lines.set(line.slice(0, space), line.slice(space + 1).trim());
+    }
+    return requests.map((r): SubmitOutcome => {
+      const answer = lines.get(r.hash);
+      if (answer && /^\d+$/.test(answer)) return { ok: true, id: answer };
+      const error = answer?.startsWith("ERR ")
+        ? answer.slice(4).trim()
+        : `sbatch printed no job id${result.stderr.trim() ? `: ${result.stderr.trim()}` : ""}`;
+      return { ok: false, error, kind: classify(error) };
+    });
+  },
+
+  statusArgv(jobs: readonly { id: string }[]): readonly string[] {
+    return ["bash", "-c", statusScript(jobs.map((j) => j.id))];
+  },
+
+  parseStatus(
+    result: ExecResult,
+    jobs: readonly { id: string }[],
+  ): ReadonlyMap<string, SchedulerStatus> {
+    const parts = sections(result.stdout);
+    const squeue = parts.get("squeue");
+    if (!squeue) {
+      throw new Error(
+        `Cannot read squeue's answer: ${result.stderr.trim() || result.stdout.trim()}`,
+      );
+    }
+    const listed = new Map<string, SchedulerStatus>();
+    const invalidId = squeue.lines.some((l) => /Invalid job id/i.test(l));
+    if (squeue.code !== 0 && !invalidId) {
+      throw new Error(`squeue exited with code ${squeue.code}: ${squeue.lines.join(" ")}`);
+    }
+    for (const line of squeue.lines) {
+      const [id, state, ...reason] = line.split(" ");
+      const live = SLURM_LIVE[state];
+      const why = reason.join(" ");
+      if (live === "pending") {
+        listed.set(id, { state: "pending", reason: PENDING_WORDS[why] ?? why });
+      } else if (live === "running") listed.set(id, { state: "running" });
+      else if (state) listed.set(id, ended(state, why));
+    }
+    const sacct = parts.get("sacct");
+    // Accounting may be disabled ("Slurm accounting storage is disabled"): the end files decide.
+    if (sacct && sacct.code === 0) {
+      for (const line of sacct.lines) {
+        const [id, state] = line.split("|");
+        if (id && state && !listed.has(id)) {
+          const live = SLURM_LIVE[state];
+          listed.set(id, live ? { state: live } : ended(state));
+        }
+      }
+    }
+    return new Map(jobs.map((j) => [j.id, listed.get(j.id) ?? { state: "gone" }]));
+  },
+
+  cancelArgv(ids: readonly string[]): readonly string[] {
+    return ["scancel", ...ids];
+  },
+
+  lookupArgv(requests: readonly SubmitRequest[]): readonly string[] {
+    const names = requests.map(slurmJobName).join(",");
+    return [
+      "bash",
+      "-c",
+      `squeue -h -t all -o '%i %j' --name=${quote(names)} 2>/dev/null; ` +
+      `sacct -X -P -n -o JobIDRaw,JobName -S now-30days --name=${
+        quote(names)
+      } 2>/dev/null | tr '|' ' '; true`,
+    ];
+  },
+
+  parseLookup(result: ExecResult, requests: readonly SubmitRequest[]): ReadonlyMap<string, string> {
+    const byName = new Map(requests.map((r) => [slurmJobName(r), r.hash]));
+    const found = new Map<string, string>();
+    for (const line of result.stdout.split("\n")) {
+      const [id, name] = line.trim().split(" ");
+      const hash = name ? byName.get(name) : undefined;
+      if (hash && /^\d+$/.test(id) && !found.has(hash)) found.set(hash, id);
+    }
+    return found;
+  },
+});
+
+/**
+ * Runs jobs on a Slurm cluster through a transport: `slurm(local({ remoteRoot }))` on the
+ * cluster itself, and later `slurm(ssh({...}))` from a laptop.
+ *
+ * @example
+ * ```ts
+ * import { dispatch, local, slurm } from "@deepmodeling/dpdispatcher";
+ *
+ * const builder = dispatch({ workBase: "project" }).on(slurm(local({ remoteRoot: "/scratch/runs" })));
+ * ```
+ */
+export function slurm(transport?: Transport): Target {
+  return Object.freeze({
+    kind: "target" as const,
+    scheduler: slurmScheduler,
+    transport: transport ?? lazyLocal(),
+  });
+}

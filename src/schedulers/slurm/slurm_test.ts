@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dispatch } from "../../plan/dispatch.ts";
+import { task } from "../../plan/task.ts";
+import type { SubmitRequest } from "../scheduler.ts";
+import { slurm, slurmScheduler as s } from "./slurm.ts";
+
+const GOLDEN = new URL("../testdata/slurm_header.sh", import.meta.url);
+
+Deno.test("the Slurm header renders every resources field", () => {
+  const [job] = dispatch({ workBase: "/w" }).on(slurm()).with({
+    groupSize: 1,
+    numberNode: 2,
+    cpuPerNode: 8,
+    gpuPerNode: 2,
+    queueName: "gpu",
+    walltime: "1h30m",
+    memory: "4G",
+    account: "chem",
+    qos: "high",
+    customFlags: ["#SBATCH --nice=100"],
+  }).tasks(task({ command: "lmp", taskWorkPath: "t" })).render();
+  const header = job.script.slice(0, job.script.indexOf("\n\n"));
+  if (Deno.env.get("UPDATE_GOLDEN")) writeFileSync(GOLDEN, header + "\n");
+  assert.equal(header + "\n", readFileSync(GOLDEN, "utf8"));
+  const custom = dispatch({ workBase: "/w" }).on(slurm())
+    .with({ groupSize: 1, gpuPerNode: 1, kwargs: { customGpuLine: "#SBATCH --gpus=a100:1" } })
+    .tasks(task({ command: "x", taskWorkPath: "t" })).render()[0].script;
+  assert.match(custom, /#SBATCH --gpus=a100:1\n/);
+  assert.doesNotMatch(custom, /--gres/);
+  const plain = dispatch({ workBase: "/w" }).on(slurm()).with({ groupSize: 1 })
+    .tasks(task({ command: "x", taskWorkPath: "t" })).render()[0].script;
+  assert.doesNotMatch(plain, /--gres|--partition|--time|--mem|--account|--qos/);
+});
+
+const req = (hash: string, attempt = 0): SubmitRequest => ({
+  hash,
+  name: `dpd-${hash}`,
+  attempt,
+  script: `/r/${hash}.sh`,
+  attemptPrefix: `/r/${hash}.${attempt}`,
+});
+
+Deno.test("sbatch answers are parsed per job and errors are classed", () => {
+  const requests = [req("a"), req("b"), req("c"), req("d")];
+  const out = s.parseSubmit({
+    exitCode: 0,
+    stdout: "a 1234\n" +
+      "b ERR sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure) \n" +
+      "c ERR sbatch: error: QOSMaxSubmitJobPerUserLimit \n" +
+      "d ERR sbatch: error: Batch job submission failed: Invalid partition name specified \n",
+    stderr: "",
+  }, requests);
+  assert.deepEqual(out[0], { ok: true, id: "1234" });
+  assert.equal(out[1].ok === false && out[1].kind, "transient");
+  assert.equal(out[2].ok === false && out[2].kind, "limit");
+  assert.equal(out[3].ok === false && out[3].kind, "fatal");
+  assert.match(out[3].ok === false ? out[3].error : "", /Invalid partition name/);
+  const argv = s.submitArgv([req("a", 2)]);
+  assert.match(argv[2], /dpd_sbatch a dpd-a-2 2 \/r\/a\.2 \/r\/a\.sh/);
+});
+
+// Outputs as printed by Slurm 22.05 on the project's test cluster (scripts/SLURM_NOTES.md).
+Deno.test("status reads squeue states, pending reasons and sacct outcomes", () => {
+  const jobs = ["5", "10", "11", "12", "13", "99"].map((id) => ({ id, hash: `h${id}` }));
+  const stdout = [
+    "--- squeue 0",
+    "5 RUNNING None",
+    "10 PENDING Resources",
+    "13 PENDING QOSMaxJobsPerUserLimit",
+    "12 TIMEOUT TimeLimit",
+    "--- sacct 0",
+    "11|OUT_OF_MEMORY|0:125",
+    "99|CANCELLED by 0|0:0",
+  ].join("\n");
+  const st = s.parseStatus({ exitCode: 0, stdout, stderr: "" }, jobs);
+  assert.deepEqual(st.get("5"), { state: "running" });
+  assert.deepEqual(st.get("10"), { state: "pending", reason: "waiting for resources" });
+  assert.deepEqual(st.get("13"), {
+    state: "pending",
+    reason: "the QOS limit on running jobs per user is reached",
+  });
+  assert.equal(st.get("12")?.failure, "timeout");
+  assert.equal(st.get("11")?.failure, "oom");
+  assert.equal(st.get("99")?.failure, "cancelled");
+  // Accounting disabled: sacct fails, the job is simply gone and the end files decide.
+  const noAcct = s.parseStatus({
+    exitCode: 0,
+    stdout: "--- squeue 0\n--- sacct 1\nSlurm accounting storage is disabled\n",
+    stderr: "",
+  }, [{ id: "7", hash: "h" }]);
+  assert.deepEqual(noAcct.get("7"), { state: "gone" });
+  // One purged id: squeue errors but that only means "not listed".
+  const purged = s.parseStatus({
+    exitCode: 0,
+    stdout: "--- squeue 1\nslurm_load_jobs error: Invalid job id specified\n",
+    stderr: "",
+  }, [{ id: "1", hash: "h" }]);
+  assert.equal(purged.get("1")?.state, "gone");
+  assert.throws(
+    () =>
+      s.parseStatus({
+        exitCode: 0,
+        stdout:
+          "--- squeue 1\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n",
+        stderr: "",
+      }, [{ id: "1", hash: "h" }]),
+    /squeue exited with code 1: .*Unable to contact/,
+  );
+});
+
+Deno.test("lookup finds attempts by their stable names", () => {
+  const requests = [req("aaa", 1), req("bbb", 0)];
+  const argv = s.lookupArgv!(requests);
+  assert.match(argv[2], /--name=dpd-aaa-1,dpd-bbb-0/);
+  const found = s.parseLookup!({
+    exitCode: 0,
+    stdout: "4242 dpd-aaa-1\n4242 dpd-aaa-1\n17 dpd-other-0\n",
+    stderr: "",
+  }, requests);
+  assert.deepEqual([...found], [["aaa", "4242"]]);
+  assert.deepEqual(s.cancelArgv(["1", "2"]), ["scancel", "1", "2"]);
+});

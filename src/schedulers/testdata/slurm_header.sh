@@ -1,0 +1,10 @@
+#!/bin/bash -l
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=8
+#SBATCH --gres=gpu:2
+#SBATCH --partition=gpu
+#SBATCH --time=01:30:00
+#SBATCH --mem=4096M
+#SBATCH --account=chem
+#SBATCH --qos=high
+#SBATCH --nice=100

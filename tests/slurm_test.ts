@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { dispatch, local, RunError, type RunEvent, slurm, slurmJobName, task } from "../mod.ts";
+import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
+import { sacctByName, skipSlurm } from "./_slurm.ts";
+
+const ignore = skipSlurm();
+const FIXTURE = new URL("./fixtures/slurm_plan.ts", import.meta.url).pathname;
+
+Deno.test(
+  { name: "slurm: 200 one-line tasks, one job each, every result downloaded", ignore },
+  async () => {
+    const base = await tempDir();
+    const remote = await tempDir();
+    const counts = await tempDir();
+    const report = await dispatch({ workBase: base }).on(slurm(local({ remoteRoot: remote })))
+      .with({ groupSize: 1, walltime: "5m" }).tasks(countingTasks(200, counts)).run();
+    assert.ok(report.ok);
+    assert.equal(report.jobs.length, 200);
+    assert.equal(new Set(report.jobs.map((j) => j.id)).size, 200);
+    for (const t of report.tasks) {
+      assert.equal(
+        await Deno.readTextFile(`${t.resultsDir}/out.txt`),
+        `task ${t.index}\n`,
+      );
+    }
+    assert.deepEqual(await runCounts(counts, 200), Array(200).fill(1));
+  },
+);
+
+Deno.test({
+  name: "slurm: exit code, time limit, memory limit and cancel are each reported as such",
+  ignore,
+}, async () => {
+  const base = await tempDir();
+  const remote = await tempDir();
+  const tasks = [
+    task({ command: "echo 'bad input deck' >&2; exit 3", taskWorkPath: "fails" }),
+    task({ command: "sleep 300", taskWorkPath: "too-slow" }),
+    task({ command: "head -c 800M /dev/zero | tail > /dev/null", taskWorkPath: "too-big" }),
+    task({ command: "sleep 300", taskWorkPath: "cancelled" }),
+  ];
+  const builder = dispatch({ workBase: base }).on(slurm(local({ remoteRoot: remote })))
+    .with({ groupSize: 1, walltime: "1m", memory: "100M" }).tasks(tasks);
+  const plan = builder.toPlan();
+  const cancelJob = plan.jobs.find((j) => j.tasks.includes(3))!;
+  let scancelled = false;
+  const events: RunEvent[] = [];
+  const error = await builder.run({
+    retryCount: 0,
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === "job:running" && e.job === cancelJob.hash && !scancelled) {
+        scancelled = true;
+        execFileSync("scancel", [e.id]); // someone else cancels it
+      }
+    },
+  }).then(() => undefined, (e) => e);
+  assert.ok(error instanceof RunError, `expected a RunError, got ${error}`);
+  const byTask = (i: number) => error.report.jobs.find((j) => j.tasks.includes(i))!;
+  assert.equal(byTask(0).failure, "exit");
+  assert.match(byTask(0).reason!, /task "fails" exited with code 3: bad input deck/);
+  assert.equal(byTask(1).failure, "timeout");
+  assert.match(byTask(1).reason!, /exceeded its time limit/);
+  assert.equal(byTask(2).failure, "oom");
+  assert.match(byTask(2).reason!, /exceeded its memory limit/);
+  assert.equal(byTask(3).failure, "cancelled");
+  assert.match(byTask(3).reason!, /was cancelled/);
+  assert.ok(error.report.jobs.every((j) => j.state === "failed" && j.attempts === 1));
+  assert.ok(events.some((e) => e.type === "job:ended" && e.failure === "oom"));
+});
+
+Deno.test({
+  name: "slurm: kill -9 right after sbatch returns, then a rerun submits nothing twice",
+  ignore,
+}, async () => {
+  const base = await tempDir();
+  const remote = await tempDir();
+  const counts = await tempDir();
+  const run = (flag?: string) =>
+    new Promise<{ signal: string | null; stdout: string }>((resolve) => {
+      const child = spawn(Deno.execPath(), [
+        "run",
+        "-A",
+        FIXTURE,
+        base,
+        counts,
+        remote,
+        ...(flag ? [flag] : []),
+      ], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let stdout = "";
+      child.stdout!.on("data", (d) => (stdout += d));
+      child.on("exit", (_code, signal) => resolve({ signal, stdout }));
+    });
+  const killed = await run("killAfterSbatch=1");
+  assert.equal(killed.signal, "SIGKILL");
+  const final = await run();
+  const result = JSON.parse(final.stdout);
+  assert.equal(result.ok, true);
+  assert.equal(
+    result.recovered,
+    6,
+    "the rerun found all six jobs in the queue by name and adopted them",
+  );
+  assert.deepEqual(await runCounts(counts, 6), Array(6).fill(1));
+  const names = result.jobs.map((j: { name: string }) =>
+    slurmJobName({ name: j.name, attempt: 0 })
+  );
+  await waitFor(() => sacctByName(names).length >= names.length, 20_000, "sacct to list the jobs");
+  const rows = sacctByName(names);
+  for (const name of names) {
+    assert.equal(
+      rows.filter((r) => r.name === name).length,
+      1,
+      `job ${name} submitted exactly once`,
+    );
+  }
+  for (const j of result.jobs) assert.equal(j.attempts, 1);
+});
