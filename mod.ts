@@ -33,7 +33,13 @@ export {
 export type { Plan, PlanJob, PlanTarget } from "./src/plan/plan.ts";
 export { groupTasks } from "./src/plan/grouping.ts";
 export { shell, shellScheduler } from "./src/schedulers/shell/shell.ts";
-export { slurm, slurmJobName, slurmScheduler } from "./src/schedulers/slurm/slurm.ts";
+export {
+  slurm,
+  slurmJobArray,
+  type SlurmJobArrayOptions,
+  slurmJobName,
+  slurmScheduler,
+} from "./src/schedulers/slurm/slurm.ts";
 export type { FailureClass } from "./src/schedulers/_classes.ts";
 export type {
   Scheduler,

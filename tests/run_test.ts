@@ -266,3 +266,35 @@ Deno.test("two runners never drive the same run", async () => {
   await assert.rejects(builder.run(), StateError);
   assert.ok((await first).ok);
 });
+
+Deno.test("cancel() stops every job a detached run left behind; the next run finishes the work", async () => {
+  const base = await tempDir();
+  const counts = await tempDir();
+  const builder = dispatch({ workBase: base }).with({ groupSize: 1 })
+    .tasks(countingTasks(3, counts, "[ -f ../go ] || sleep 60;"));
+  const controller = new AbortController();
+  let running = 0;
+  await assert.rejects(
+    builder.run({
+      signal: controller.signal,
+      onEvent: (e) => e.type === "job:running" && ++running === 3 && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+  const runId = builder.toPlan().runId;
+  assert.ok((await processesMentioning(runId)).length >= 3, "detached jobs keep running");
+  assert.equal(await builder.cancel(), 3);
+  await waitFor(
+    async () => (await processesMentioning(runId)).length === 0,
+    5000,
+    "cancelled jobs to exit",
+  );
+  assert.equal(await builder.cancel(), 0, "nothing left to cancel");
+  await Deno.writeTextFile(`${base}/go`, "");
+  const report = await builder.run();
+  assert.ok(report.ok);
+  assert.ok(
+    report.jobs.every((j) => j.attempts === 2),
+    "each job was resubmitted once after the cancel",
+  );
+});

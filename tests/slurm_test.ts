@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { dispatch, local, RunError, type RunEvent, slurm, slurmJobName, task } from "../mod.ts";
+import {
+  dispatch,
+  local,
+  RunError,
+  type RunEvent,
+  slurm,
+  slurmJobArray,
+  slurmJobName,
+  task,
+} from "../mod.ts";
 import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
 import { sacctByName, skipSlurm } from "./_slurm.ts";
 
@@ -119,3 +128,46 @@ Deno.test({
   }
   for (const j of result.jobs) assert.equal(j.attempts, 1);
 });
+
+Deno.test({ name: "slurm job array: a failed element is resubmitted alone", ignore }, async () => {
+  const base = await tempDir();
+  const remote = await tempDir();
+  const counts = await tempDir();
+  // Task 2 fails on its first run only.
+  const tasks = countingTasks(4, counts).map((t, i) =>
+    i !== 2
+      ? t
+      : task({ ...t, command: `${t.command}; [ -f ../flag ] || { touch ../flag; exit 1; }` })
+  );
+  const events: RunEvent[] = [];
+  const report = await dispatch({ workBase: base }).on(
+    slurmJobArray(local({ remoteRoot: remote }), { throttle: 2 }),
+  )
+    .with({ groupSize: 4, kwargs: { slurmJobSize: 1 } }).tasks(tasks)
+    .run({ retryCount: 1, retryDelay: 0.1, onEvent: (e) => events.push(e) });
+  assert.ok(report.ok);
+  assert.equal(report.jobs.length, 1);
+  assert.equal(report.jobs[0].attempts, 2);
+  assert.deepEqual(await runCounts(counts, 4), [1, 1, 2, 1], "only task 2 ran again");
+  const ids = events.filter((e) => e.type === "job:submitted").map((e) => (e as { id: string }).id);
+  assert.equal(ids.length, 2);
+  // Grouping shuffles tasks: task 2's element is its position in the job.
+  const element = report.jobs[0].tasks.indexOf(2);
+  await waitFor(
+    () => sacctElements(ids[0]).length === 4 && sacctElements(ids[1]).length === 1,
+    20_000,
+    "sacct to list both attempts",
+  );
+  assert.deepEqual(
+    sacctElements(ids[1]),
+    [`${ids[1]}_${element}`],
+    "the retry ran task 2's element alone",
+  );
+});
+
+function sacctElements(id: string): string[] {
+  const out = execFileSync("sacct", ["-X", "-P", "-n", "-o", "JobID", "-j", id], {
+    encoding: "utf8",
+  });
+  return out.trim().split("\n").filter(Boolean).sort();
+}

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { RunError } from "../errors.ts";
 import { EventChannel, type RunEvent } from "../runner/events.ts";
 import type { RunReport } from "../runner/report.ts";
-import { resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
+import { cancelPlan, resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
 import { renderJobs } from "../runner/stage.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
@@ -152,6 +152,16 @@ export class Dispatch {
     })() as RunPromise;
     promise[Symbol.asyncIterator] = () => channel.iterate();
     return promise;
+  }
+
+  /**
+   * Cancels every job of this plan's run that is still queued or running (one scheduler command
+   * for all: `scancel a b c`, `kill`), for example after a `run()` was aborted and left them
+   * running. The next `run()` resubmits what did not finish. Returns how many were cancelled.
+   * Refused with a `StateError` while a runner drives the run.
+   */
+  cancel(): Promise<number> {
+    return cancelPlan(this.toPlan(), this.target);
   }
 }
 

@@ -73,7 +73,12 @@ const schema = z.object({
  * ```
  */
 export function task(input: TaskInput): Task {
-  const t = parseWith(schema, input, "task");
+  // A task spread into a new input (`task({ ...t, command })`) brings its derived fields along.
+  const { kind: _kind, hash: _hash, ...rest } = input as TaskInput & {
+    kind?: unknown;
+    hash?: unknown;
+  };
+  const t = parseWith(schema, (input as { kind?: unknown }).kind === "task" ? rest : input, "task");
   for (const [field, name] of [["outlog", t.outlog], ["errlog", t.errlog]] as const) {
     const normal = posix.normalize(name);
     if (posix.isAbsolute(normal) || normal.startsWith("../")) {

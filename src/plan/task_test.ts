@@ -52,3 +52,11 @@ Deno.test("bad task input names the field and the value", () => {
     );
   }
 });
+
+Deno.test("a task spread into a new input derives a new task", () => {
+  const a = task({ command: "echo 1", taskWorkPath: "a" });
+  const b = task({ ...a, command: "echo 2" });
+  assert.equal(b.command, "echo 2");
+  assert.equal(b.taskWorkPath, "a");
+  assert.notEqual(b.hash, a.hash);
+});

@@ -81,6 +81,29 @@ export class RunContext {
     return scriptPath(this.jobsDir, hash);
   }
 
+  /**
+   * For job-array schedulers, the array elements of a job that still have unfinished tasks
+   * (all of them before the first attempt); undefined for other schedulers.
+   */
+  elements(hash: string): number[] | undefined {
+    const chunk = this.target.scheduler.arrayChunk?.(this.plan.resources);
+    if (!chunk) return undefined;
+    const tasks = this.tasksOf(this.job(hash));
+    const done = this.jobState(hash)?.succeeded;
+    const out: number[] = [];
+    for (let k = 0; k * chunk < tasks.length; k++) {
+      if (tasks.slice(k * chunk, (k + 1) * chunk).some((t) => !done?.has(t.hash))) out.push(k);
+    }
+    return out;
+  }
+
+  /** The end files an attempt writes: one, or one per submitted array element. */
+  endFiles(hash: string, attempt: number): string[] {
+    const prefix = this.attemptPrefix(hash, attempt);
+    const elements = this.elements(hash);
+    return elements ? elements.map((k) => `${prefix}.${k}.end`) : [`${prefix}.end`];
+  }
+
   /** Path prefix of one attempt's files on the execution side. */
   attemptPrefix(hash: string, attempt: number): string {
     return attemptPrefix(this.jobsDir, hash, attempt);

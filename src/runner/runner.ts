@@ -242,7 +242,8 @@ async function finalize(
   state: "finished" | "failed" | "dropped",
   reason?: string,
 ) {
-  await ctx.record([{ t: "final", job, state, reason, at: Date.now() }], true);
+  // No fsync: a lost "final" is re-derived from the end file and the ended record on restart.
+  await ctx.record([{ t: "final", job, state, reason, at: Date.now() }]);
   ctx.emit({ type: "job:final", job, name: ctx.job(job).name, state, reason });
 }
 
@@ -284,11 +285,40 @@ async function settle(
   return true;
 }
 
-async function cancelLive(ctx: RunContext, reason: string): Promise<void> {
+/**
+ * Cancels every live job of a plan's run with one scheduler command and journals it, so the
+ * next `run()` resubmits them (a cancel by request is not charged to the retry budget).
+ * Returns how many jobs were cancelled.
+ */
+export async function cancelPlan(plan: Plan, target: Target): Promise<number> {
+  const workBase = resolve(plan.workBase);
+  await using journal = await Journal.open(join(workBase, STATE_DIR), plan.runId);
+  const conn = await target.transport.connect();
+  try {
+    const runRoot = target.transport.runRoot(workBase, plan.runId);
+    const ctx = new RunContext({
+      plan,
+      target,
+      conn,
+      journal,
+      state: fold(journal.records),
+      options: { retryCount: 0, retryDelay: 0, onAbort: "cancel" },
+      workBase,
+      runRoot,
+      jobsDir: `${runRoot}/${STATE_DIR}/${plan.runId}`,
+      emit: () => {},
+    });
+    return await cancelLive(ctx, "cancelled on request");
+  } finally {
+    await conn.close();
+  }
+}
+
+async function cancelLive(ctx: RunContext, reason: string): Promise<number> {
   const live = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
     pj.hash
   );
-  if (live.length === 0) return;
+  if (live.length === 0) return 0;
   const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
   await ctx.conn.exec(ctx.target.scheduler.cancelArgv(ids));
   const at = Date.now();
@@ -305,6 +335,7 @@ async function cancelLive(ctx: RunContext, reason: string): Promise<void> {
     })),
     true,
   );
+  return live.length;
 }
 
 /** With `strategy.ratioUnfinished`, drops the remaining jobs once enough tasks finished. */

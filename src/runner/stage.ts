@@ -49,6 +49,7 @@ export function renderJobs(
       resources: plan.resources,
       runRoot: where.runRoot,
       jobsDir: where.jobsDir,
+      arrayChunk: target.scheduler.arrayChunk?.(plan.resources),
     };
     const script = renderScript(target.scheduler.header(job), job);
     return { job: pj.hash, name: pj.name, path: `${where.jobsDir}/${pj.hash}.sh`, script };

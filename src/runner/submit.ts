@@ -54,6 +54,7 @@ export async function submit(
       attempt: s.attempt,
       script: ctx.script(s.job),
       attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
+      elements: ctx.elements(s.job),
     }));
     for (const r of requests) {
       ctx.emit({ type: "job:submitting", job: r.hash, name: r.name, attempt: r.attempt });

@@ -1,6 +1,6 @@
 import { FAILURE_WORDS } from "../schedulers/_classes.ts";
 import { exitCodePath } from "../schedulers/_script.ts";
-import { type JobEnd, parseEndFile } from "../schedulers/end_file.ts";
+import { type JobEnd, mergeEnds, parseEndFile } from "../schedulers/end_file.ts";
 import type { SchedulerStatus } from "../schedulers/scheduler.ts";
 import type { JournalRecord } from "../state/run_state.ts";
 import type { RunContext } from "./_context.ts";
@@ -58,13 +58,18 @@ export async function poll(
   memory: WatchMemory,
 ): Promise<PollResult> {
   const attempt = (job: string) => ctx.jobState(job)!.submitted!;
-  const endPath = (job: string) => `${ctx.attemptPrefix(job, attempt(job).attempt)}.end`;
   const ends = new Map<string, JobEnd>();
+  // One batched read of every end file; an array job has ended once all its elements have.
   const read = async (jobs: readonly string[]) => {
-    const texts = await ctx.conn.readFiles(jobs.map(endPath));
+    const paths = jobs.map((job) => ctx.endFiles(job, attempt(job).attempt));
+    const texts = await ctx.conn.readFiles(paths.flat());
+    let at = 0;
     jobs.forEach((job, i) => {
-      const end = texts[i] === undefined ? undefined : parseEndFile(texts[i]!);
-      if (end) ends.set(job, end);
+      const parsed = paths[i].map(() => {
+        const text = texts[at++];
+        return text === undefined ? undefined : parseEndFile(text);
+      });
+      if (parsed.every((e) => e !== undefined)) ends.set(job, mergeEnds(parsed as JobEnd[]));
     });
   };
   await read(live);

@@ -84,6 +84,7 @@ dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in
  */
 export function renderScript(header: string, job: ScriptJob): string {
   const r = job.resources;
+  const chunk = job.arrayChunk;
   const out: string[] = [header.trimEnd()];
   out.push(...r.customFlags);
   out.push(
@@ -91,7 +92,8 @@ export function renderScript(header: string, job: ScriptJob): string {
     `# dpdispatcher job ${job.name} of run ${job.runId}; attempt number in $1 or $DPD_ATTEMPT`,
     `dpd_attempt="\${1:-\${DPD_ATTEMPT:-0}}"`,
     `dpd_root=${quote(job.runRoot)}`,
-    `dpd_prefix=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"`,
+    ...(chunk ? [`dpd_element="\${SLURM_ARRAY_TASK_ID:-0}"`] : []),
+    `dpd_prefix=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"${chunk ? `."$dpd_element"` : ""}`,
     `dpd_tasks="$dpd_root/${STATE_DIR}/tasks"`,
     `[ -d "$dpd_tasks" ] || mkdir -p "$dpd_tasks" || exit 1`,
     `# Each attempt runs at most once, even if submitted twice: creating .run is the lock.`,
@@ -115,17 +117,33 @@ export function renderScript(header: string, job: ScriptJob): string {
   job.tasks.forEach((t, i) => out.push(taskFunction(t, i, job)));
   out.push("");
   const parallel = r.paraDeg > 1;
-  job.tasks.forEach((t, i) => {
-    out.push(
-      `dpd_run ${t.hash} ${quote(t.taskWorkPath)} dpd_t${i} ${quote(t.errlog)}${
-        parallel ? " &" : ""
-      }`,
-    );
-    if (parallel && (i + 1) % r.paraDeg === 0 && i + 1 < job.tasks.length) out.push("wait");
-  });
-  if (parallel) out.push("wait");
-  out.push(...r.appendScript);
-  const args = job.tasks.map((t) => `${t.hash} ${quote(t.taskWorkPath)} ${quote(t.errlog)}`);
-  out.push(`dpd_end ${args.join(" ")}`, "");
+  // Runs a slice of the tasks (all of them, or one array element's) and writes its end file.
+  const block = (from: number, to: number, indent: string) => {
+    const slice = job.tasks.slice(from, to);
+    slice.forEach((t, k) => {
+      const i = from + k;
+      out.push(
+        `${indent}dpd_run ${t.hash} ${quote(t.taskWorkPath)} dpd_t${i} ${quote(t.errlog)}${
+          parallel ? " &" : ""
+        }`,
+      );
+      if (parallel && (k + 1) % r.paraDeg === 0 && k + 1 < slice.length) out.push(`${indent}wait`);
+    });
+    if (parallel) out.push(`${indent}wait`);
+    for (const line of r.appendScript) out.push(`${indent}${line}`);
+    const args = slice.map((t) => `${t.hash} ${quote(t.taskWorkPath)} ${quote(t.errlog)}`);
+    out.push(`${indent}dpd_end ${args.join(" ")}`);
+  };
+  if (!chunk) block(0, job.tasks.length, "");
+  else {
+    out.push(`case "$dpd_element" in`);
+    for (let k = 0; k * chunk < job.tasks.length; k++) {
+      out.push(`  ${k})`);
+      block(k * chunk, (k + 1) * chunk, "    ");
+      out.push("    ;;");
+    }
+    out.push(`  *) echo "unknown array element $dpd_element" >&2; exit 1;;`, "esac");
+  }
+  out.push("");
   return out.join("\n");
 }

@@ -56,3 +56,17 @@ export function parseEndFile(text: string): JobEnd | undefined {
   const ok = Object.values(codes).every((c) => c === 0);
   return { ok, start, end, codes, failedTask, stderrTail };
 }
+
+/** Merges the end files of a job's array elements into one: ok only if every element is ok. */
+export function mergeEnds(ends: readonly JobEnd[]): JobEnd {
+  if (ends.length === 1) return ends[0];
+  const failed = ends.find((e) => !e.ok);
+  return {
+    ok: !failed,
+    start: Math.min(...ends.map((e) => e.start)),
+    end: Math.max(...ends.map((e) => e.end)),
+    codes: Object.assign({}, ...ends.map((e) => e.codes)),
+    failedTask: failed?.failedTask,
+    stderrTail: failed?.stderrTail,
+  };
+}

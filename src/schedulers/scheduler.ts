@@ -19,6 +19,8 @@ export interface ScriptJob {
   readonly runRoot: string;
   /** Absolute directory (on the execution side) holding scripts and per-attempt state. */
   readonly jobsDir: string;
+  /** For job-array schedulers: tasks per array element (element k runs tasks k*n .. k*n+n-1). */
+  readonly arrayChunk?: number;
 }
 
 /** One job to submit: its script, attempt number and attempt directory. */
@@ -33,6 +35,8 @@ export interface SubmitRequest {
   readonly script: string;
   /** Absolute path prefix of this attempt's files (`.pid`, `.out`, `.err`, `.end`). */
   readonly attemptPrefix: string;
+  /** For job-array schedulers: the array elements to run (only those with unfinished tasks). */
+  readonly elements?: readonly number[];
 }
 
 /**
@@ -62,6 +66,11 @@ export interface SchedulerStatus {
 export interface Scheduler {
   /** Short name: `"shell"`, `"slurm"`, ... */
   readonly name: string;
+  /**
+   * For job-array schedulers: how many tasks each array element runs, from the resources
+   * (`kwargs.slurmJobSize`). Undefined for schedulers that submit one job per job.
+   */
+  arrayChunk?(resources: Resources): number;
   /** The script's first lines: shebang and directives (`#SBATCH ...`). */
   header(job: ScriptJob): string;
   /** One argv that submits every request of a batch. */

@@ -41,27 +41,31 @@ function classify(error: string): "transient" | "limit" | "fatal" {
   return "fatal";
 }
 
+/** sbatch processes run at once within one submission batch. */
+const SUBMIT_PARALLEL = 8;
+
 // Prints "<hash> <id>" or "<hash> ERR <message>" per job: one exec submits a whole batch.
 // The attempt number goes to the script as $1, not through --export=ALL,VAR=...: Slurm 22.05
 // treats such an --export list as a request to load the user's login environment (su - user).
-const SUBMIT_FN = `dpd_sbatch() { # hash, job name, attempt, prefix, script
-  local out
-  if out=$(sbatch --parsable --job-name="$2" --output="$4.out" --error="$4.err" "$5" "$3" 2>&1); then
+const SUBMIT_FN = `dpd_sbatch() { # hash, job name, attempt, prefix, script, [array elements]
+  local out array=() logs="$4"
+  if [ -n "$6" ]; then array=(--array="$6"); logs="$4.%a"; fi
+  if out=$(sbatch --parsable --job-name="$2" "\${array[@]}" --output="$logs.out" --error="$logs.err" "$5" "$3" 2>&1); then
     echo "$1 \${out%%;*}"
   else
     echo "$1 ERR $(echo "$out" | tr '\\n' ' ')"
   fi
 }`;
 
-// One squeue for every id; sacct only for the ids the controller no longer remembers.
+// One squeue for every id (array elements show as <id>_<k>); sacct only for the ids the
+// controller no longer remembers.
 function statusScript(ids: readonly string[]): string {
   const list = ids.join(",");
+  const each = ids.join(" ");
   return `q=$(squeue -h -t all -o '%i %T %r' -j ${list} 2>&1); printf -- '--- squeue %s\\n%s\\n' "$?" "$q"
 missing=
-for id in ${
-    ids.join(" ")
-  }; do case " $(echo $q) " in *" $id "*) ;; *) missing="$missing,$id";; esac; done
-if [ -n "$missing" ]; then s=$(sacct -X -P -n -o JobIDRaw,State,ExitCode -j "\${missing#,}" 2>&1); printf -- '--- sacct %s\\n%s\\n' "$?" "$s"; fi
+for id in ${each}; do case " $(echo $q) " in *" $id "*|*" \${id}_"*) ;; *) missing="$missing,$id";; esac; done
+if [ -n "$missing" ]; then s=$(sacct -X -P -n -o JobID,State,ExitCode -j "\${missing#,}" 2>&1); printf -- '--- sacct %s\\n%s\\n' "$?" "$s"; fi
 true`;
 }
 
@@ -106,105 +110,153 @@ function ended(state: string, reason?: string): SchedulerStatus {
  * console.log(job.script.split("\n").slice(0, 6).join("\n"));
  * ```
  */
-export const slurmScheduler: Scheduler = Object.freeze({
-  name: "slurm",
-  header,
+export const slurmScheduler: Scheduler = makeScheduler();
 
-  submitArgv(requests: readonly SubmitRequest[]): readonly string[] {
-    const calls = requests.map((r) =>
-      `dpd_sbatch ${r.hash} ${quote(slurmJobName(r))} ${r.attempt} ${quote(r.attemptPrefix)} ${
-        quote(r.script)
-      }`
+/** Tasks per array element: dpdispatcher's `slurm_job_size` (kwargs), 1 by default. */
+function arrayChunk(resources: ScriptJob["resources"]): number {
+  const size = resources.kwargs.slurmJobSize ?? resources.kwargs.slurm_job_size ?? 1;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+    throw new TypeError(
+      `Invalid resources.kwargs.slurmJobSize: expected an integer >= 1, got ${
+        JSON.stringify(size)
+      }`,
     );
-    return ["bash", "-c", [SUBMIT_FN, ...calls].join("\n")];
-  },
+  }
+  return size;
+}
 
-  parseSubmit(result: ExecResult, requests: readonly SubmitRequest[]): readonly SubmitOutcome[] {
-    const lines = new Map<string, string>();
-    for (const line of result.stdout.split("\n")) {
-      const space = line.indexOf(" ");
-      if (space > 0) lines.set(line.slice(0, space), line.slice(space + 1).trim());
-    }
-    return requests.map((r): SubmitOutcome => {
-      const answer = lines.get(r.hash);
-      if (answer && /^\d+$/.test(answer)) return { ok: true, id: answer };
-      const error = answer?.startsWith("ERR ")
-        ? answer.slice(4).trim()
-        : `sbatch printed no job id${result.stderr.trim() ? `: ${result.stderr.trim()}` : ""}`;
-      return { ok: false, error, kind: classify(error) };
-    });
-  },
+function makeScheduler(array?: { throttle?: number }): Scheduler {
+  return Object.freeze({
+    name: array ? "slurmJobArray" : "slurm",
+    header,
+    ...(array ? { arrayChunk } : {}),
 
-  statusArgv(jobs: readonly { id: string }[]): readonly string[] {
-    return ["bash", "-c", statusScript(jobs.map((j) => j.id))];
-  },
+    submitArgv(requests: readonly SubmitRequest[]): readonly string[] {
+      const calls = requests.map((r) => {
+        const elements = r.elements && r.elements.length > 0
+          ? ` ${r.elements.join(",")}${array?.throttle ? `%${array.throttle}` : ""}`
+          : "";
+        const args = [
+          r.hash,
+          quote(slurmJobName(r)),
+          r.attempt,
+          quote(r.attemptPrefix),
+          quote(r.script),
+        ];
+        return `dpd_sbatch ${args.join(" ")}${elements}`;
+      });
+      // Up to SUBMIT_PARALLEL sbatch calls at once: each prints one short line (an atomic write),
+      // and answers are matched by job hash, so their order does not matter.
+      const lines = calls.map((c, k) => `${c} &${(k + 1) % SUBMIT_PARALLEL === 0 ? "\nwait" : ""}`);
+      return ["bash", "-c", [SUBMIT_FN, ...lines, "wait"].join("\n")];
+    },
 
-  parseStatus(
-    result: ExecResult,
-    jobs: readonly { id: string }[],
-  ): ReadonlyMap<string, SchedulerStatus> {
-    const parts = sections(result.stdout);
-    const squeue = parts.get("squeue");
-    if (!squeue) {
-      throw new Error(
-        `Cannot read squeue's answer: ${result.stderr.trim() || result.stdout.trim()}`,
-      );
-    }
-    const listed = new Map<string, SchedulerStatus>();
-    const invalidId = squeue.lines.some((l) => /Invalid job id/i.test(l));
-    if (squeue.code !== 0 && !invalidId) {
-      throw new Error(`squeue exited with code ${squeue.code}: ${squeue.lines.join(" ")}`);
-    }
-    for (const line of squeue.lines) {
-      const [id, state, ...reason] = line.split(" ");
-      const live = SLURM_LIVE[state];
-      const why = reason.join(" ");
-      if (live === "pending") {
-        listed.set(id, { state: "pending", reason: PENDING_WORDS[why] ?? why });
-      } else if (live === "running") listed.set(id, { state: "running" });
-      else if (state) listed.set(id, ended(state, why));
-    }
-    const sacct = parts.get("sacct");
-    // Accounting may be disabled ("Slurm accounting storage is disabled"): the end files decide.
-    if (sacct && sacct.code === 0) {
-      for (const line of sacct.lines) {
-        const [id, state] = line.split("|");
-        if (id && state && !listed.has(id)) {
-          const live = SLURM_LIVE[state];
-          listed.set(id, live ? { state: live } : ended(state));
+    parseSubmit(result: ExecResult, requests: readonly SubmitRequest[]): readonly SubmitOutcome[] {
+      const lines = new Map<string, string>();
+      for (const line of result.stdout.split("\n")) {
+        const space = line.indexOf(" ");
+        if (space > 0) lines.set(line.slice(0, space), line.slice(space + 1).trim());
+      }
+      return requests.map((r): SubmitOutcome => {
+        const answer = lines.get(r.hash);
+        if (answer && /^\d+$/.test(answer)) return { ok: true, id: answer };
+        const error = answer?.startsWith("ERR ")
+          ? answer.slice(4).trim()
+          : `sbatch printed no job id${result.stderr.trim() ? `: ${result.stderr.trim()}` : ""}`;
+        return { ok: false, error, kind: classify(error) };
+      });
+    },
+
+    statusArgv(jobs: readonly { id: string }[]): readonly string[] {
+      return ["bash", "-c", statusScript(jobs.map((j) => j.id))];
+    },
+
+    parseStatus(
+      result: ExecResult,
+      jobs: readonly { id: string }[],
+    ): ReadonlyMap<string, SchedulerStatus> {
+      const parts = sections(result.stdout);
+      const squeue = parts.get("squeue");
+      if (!squeue) {
+        throw new Error(
+          `Cannot read squeue's answer: ${result.stderr.trim() || result.stdout.trim()}`,
+        );
+      }
+      // Array elements (<id>_<k>, or <id>_[2-5] while pending) count for their array's id: it is
+      // running while any element runs, pending while any waits, and gone with the first failure.
+      const listed = new Map<string, SchedulerStatus>();
+      const rank = { running: 3, pending: 2, gone: 1 };
+      const note = (raw: string, st: SchedulerStatus) => {
+        const id = raw.split("_")[0];
+        const old = listed.get(id);
+        if (
+          !old || rank[st.state] > rank[old.state] ||
+          (st.state === "gone" && old.state === "gone" && !old.failure)
+        ) {
+          listed.set(id, st);
+        }
+      };
+      const invalidId = squeue.lines.some((l) => /Invalid job id/i.test(l));
+      if (squeue.code !== 0 && !invalidId) {
+        throw new Error(`squeue exited with code ${squeue.code}: ${squeue.lines.join(" ")}`);
+      }
+      for (const line of squeue.lines) {
+        const [id, state, ...reason] = line.split(" ");
+        const live = SLURM_LIVE[state];
+        const why = reason.join(" ");
+        if (live === "pending") {
+          note(id, { state: "pending", reason: PENDING_WORDS[why] ?? why });
+        } else if (live === "running") note(id, { state: "running" });
+        else if (state) note(id, ended(state, why));
+      }
+      const sacct = parts.get("sacct");
+      // Accounting may be disabled ("Slurm accounting storage is disabled"): the end files decide.
+      if (sacct && sacct.code === 0) {
+        for (const line of sacct.lines) {
+          const [id, state] = line.split("|");
+          if (
+            id && state && !squeue.lines.some((l) => new RegExp(`^${id.split("_")[0]}[ _]`).test(l))
+          ) {
+            const live = SLURM_LIVE[state];
+            note(id, live ? { state: live } : ended(state));
+          }
         }
       }
-    }
-    return new Map(jobs.map((j) => [j.id, listed.get(j.id) ?? { state: "gone" }]));
-  },
+      return new Map(jobs.map((j) => [j.id, listed.get(j.id) ?? { state: "gone" }]));
+    },
 
-  cancelArgv(ids: readonly string[]): readonly string[] {
-    return ["scancel", ...ids];
-  },
+    cancelArgv(ids: readonly string[]): readonly string[] {
+      return ["scancel", ...ids];
+    },
 
-  lookupArgv(requests: readonly SubmitRequest[]): readonly string[] {
-    const names = requests.map(slurmJobName).join(",");
-    return [
-      "bash",
-      "-c",
-      `squeue -h -t all -o '%i %j' --name=${quote(names)} 2>/dev/null; ` +
-      `sacct -X -P -n -o JobIDRaw,JobName -S now-30days --name=${
-        quote(names)
-      } 2>/dev/null | tr '|' ' '; true`,
-    ];
-  },
+    lookupArgv(requests: readonly SubmitRequest[]): readonly string[] {
+      const names = requests.map(slurmJobName).join(",");
+      return [
+        "bash",
+        "-c",
+        `squeue -h -t all -o '%i %j' --name=${quote(names)} 2>/dev/null; ` +
+        `sacct -X -P -n -o JobIDRaw,JobName -S now-30days --name=${
+          quote(names)
+        } 2>/dev/null | tr '|' ' '; true`,
+      ];
+    },
 
-  parseLookup(result: ExecResult, requests: readonly SubmitRequest[]): ReadonlyMap<string, string> {
-    const byName = new Map(requests.map((r) => [slurmJobName(r), r.hash]));
-    const found = new Map<string, string>();
-    for (const line of result.stdout.split("\n")) {
-      const [id, name] = line.trim().split(" ");
-      const hash = name ? byName.get(name) : undefined;
-      if (hash && /^\d+$/.test(id) && !found.has(hash)) found.set(hash, id);
-    }
-    return found;
-  },
-});
+    parseLookup(
+      result: ExecResult,
+      requests: readonly SubmitRequest[],
+    ): ReadonlyMap<string, string> {
+      const byName = new Map(requests.map((r) => [slurmJobName(r), r.hash]));
+      const found = new Map<string, string>();
+      for (const line of result.stdout.split("\n")) {
+        const [id, name] = line.trim().split(" ");
+        const hash = name ? byName.get(name) : undefined;
+        const base = id?.split("_")[0];
+        if (hash && base && /^\d+$/.test(base) && !found.has(hash)) found.set(hash, base);
+      }
+      return found;
+    },
+  });
+}
 
 /**
  * Runs jobs on a Slurm cluster through a transport: `slurm(local({ remoteRoot }))` on the
@@ -221,6 +273,41 @@ export function slurm(transport?: Transport): Target {
   return Object.freeze({
     kind: "target" as const,
     scheduler: slurmScheduler,
+    transport: transport ?? lazyLocal(),
+  });
+}
+
+/** Options of {@linkcode slurmJobArray}. */
+export interface SlurmJobArrayOptions {
+  /** At most this many array elements run at once (`--array=0-99%10`). */
+  readonly throttle?: number;
+}
+
+/**
+ * Like {@linkcode slurm}, but each job is submitted as one Slurm job array, like dpdispatcher's
+ * `SlurmJobArray`: element k runs `kwargs.slurmJobSize` tasks (default 1). A retry resubmits only
+ * the elements whose tasks did not finish (`--array=2,5`).
+ *
+ * @example Ten tasks in one job array of five elements, two at a time
+ * ```ts
+ * import { dispatch, slurmJobArray, task } from "@deepmodeling/dpdispatcher";
+ *
+ * const builder = dispatch({ workBase: "project" })
+ *   .on(slurmJobArray(undefined, { throttle: 2 }))
+ *   .with({ groupSize: 10, kwargs: { slurmJobSize: 2 } })
+ *   .tasks(Array.from({ length: 10 }, (_, i) => task({ command: "run", taskWorkPath: `t${i}` })));
+ * ```
+ */
+export function slurmJobArray(transport?: Transport, options: SlurmJobArrayOptions = {}): Target {
+  const throttle = options.throttle;
+  if (throttle !== undefined && (!Number.isInteger(throttle) || throttle < 1)) {
+    throw new TypeError(
+      `Invalid slurmJobArray.throttle: expected an integer >= 1, got ${JSON.stringify(throttle)}`,
+    );
+  }
+  return Object.freeze({
+    kind: "target" as const,
+    scheduler: makeScheduler({ throttle }),
     transport: transport ?? lazyLocal(),
   });
 }

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dispatch } from "../../plan/dispatch.ts";
 import { task } from "../../plan/task.ts";
 import type { SubmitRequest } from "../scheduler.ts";
-import { slurm, slurmScheduler as s } from "./slurm.ts";
+import { slurm, slurmJobArray, slurmScheduler as s } from "./slurm.ts";
+import { resources } from "../../plan/resources.ts";
 
 const GOLDEN = new URL("../testdata/slurm_header.sh", import.meta.url);
 
@@ -120,4 +121,41 @@ Deno.test("lookup finds attempts by their stable names", () => {
   }, requests);
   assert.deepEqual([...found], [["aaa", "4242"]]);
   assert.deepEqual(s.cancelArgv(["1", "2"]), ["scancel", "1", "2"]);
+});
+
+Deno.test("job arrays: one script with a case per element, --array of the unfinished elements, states aggregated", () => {
+  const target = slurmJobArray(undefined, { throttle: 2 });
+  const tasks = Array.from(
+    { length: 5 },
+    (_, i) => task({ command: `run ${i}`, taskWorkPath: `t${i}` }),
+  );
+  const [job] = dispatch({ workBase: "/w" }).on(target).with({
+    groupSize: 5,
+    kwargs: { slurmJobSize: 2 },
+  }).tasks(tasks).render();
+  assert.match(job.script, /dpd_element="\$\{SLURM_ARRAY_TASK_ID:-0\}"/);
+  assert.match(job.script, /dpd_prefix=.*\."\$dpd_attempt"\."\$dpd_element"/);
+  assert.equal(job.script.match(/^ {2}\d\)$/gm)?.length, 3, "three elements of at most two tasks");
+  assert.equal(
+    target.scheduler.arrayChunk!(resources({ groupSize: 1, kwargs: { slurm_job_size: 3 } })),
+    3,
+  );
+  const argv = target.scheduler.submitArgv([{ ...req("a"), elements: [0, 2] }]);
+  assert.match(argv[2], /dpd_sbatch a dpd-a-0 0 \/r\/a\.0 \/r\/a\.sh 0,2%2 &/);
+  const st = target.scheduler.parseStatus({
+    exitCode: 0,
+    stdout:
+      "--- squeue 0\n40_0 COMPLETED None\n40_1 RUNNING None\n41_[2-3] PENDING Resources\n42_0 COMPLETED None\n42_1 OUT_OF_MEMORY None\n",
+    stderr: "",
+  }, [{ id: "40", hash: "x" }, { id: "41", hash: "y" }, { id: "42", hash: "z" }]);
+  assert.equal(st.get("40")?.state, "running");
+  assert.deepEqual(st.get("41"), { state: "pending", reason: "waiting for resources" });
+  assert.deepEqual(st.get("42"), { state: "gone", failure: "oom", reason: undefined });
+  const found = target.scheduler.parseLookup!({
+    exitCode: 0,
+    stdout: "41_[2-3] dpd-a-0\n",
+    stderr: "",
+  }, [req("a")]);
+  assert.equal(found.get("a"), "41");
+  assert.throws(() => slurmJobArray(undefined, { throttle: 0 }), /Invalid slurmJobArray\.throttle/);
 });
