@@ -298,3 +298,18 @@ Deno.test("cancel() stops every job a detached run left behind; the next run fin
     "each job was resubmitted once after the cancel",
   );
 });
+
+Deno.test("resuming a copied run from a different remoteRoot is refused, naming both", async () => {
+  const base = await tempDir();
+  const first = await tempDir();
+  const other = await tempDir();
+  const build = (remoteRoot: string) =>
+    dispatch({ workBase: base }).on(shell(local({ remoteRoot }))).tasks(
+      task({ command: "true", taskWorkPath: "t" }),
+    );
+  assert.ok((await build(first).run()).ok);
+  await assert.rejects(
+    build(other).run(),
+    (e: Error) => e instanceof TypeError && e.message.includes(first) && e.message.includes(other),
+  );
+});

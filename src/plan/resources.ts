@@ -140,9 +140,9 @@ const schema = z.object({
   customFlags: strings,
   strategy: z.object({
     ifCudaMultiDevices: z.boolean().default(false),
-    ratioUnfinished: z.number().min(0, "expected a ratio from 0 to 1").max(
+    ratioUnfinished: z.number().min(0, "expected a ratio from 0 to below 1").lt(
       1,
-      "expected a ratio from 0 to 1",
+      "expected a ratio from 0 to below 1",
     )
       .default(0),
     customizedScriptHeaderTemplateFile: z.string().min(1).optional(),

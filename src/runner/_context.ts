@@ -97,11 +97,17 @@ export class RunContext {
     return out;
   }
 
-  /** The end files an attempt writes: one, or one per submitted array element. */
-  endFiles(hash: string, attempt: number): string[] {
+  /** The end files an attempt writes (one, or one per submitted array element) and their tasks. */
+  endFiles(hash: string, attempt: number): { path: string; tasks: Task[] }[] {
     const prefix = this.attemptPrefix(hash, attempt);
+    const tasks = this.tasksOf(this.job(hash));
     const elements = this.elements(hash);
-    return elements ? elements.map((k) => `${prefix}.${k}.end`) : [`${prefix}.end`];
+    if (!elements) return [{ path: `${prefix}.end`, tasks }];
+    const chunk = this.target.scheduler.arrayChunk!(this.plan.resources);
+    return elements.map((k) => ({
+      path: `${prefix}.${k}.end`,
+      tasks: tasks.slice(k * chunk, (k + 1) * chunk),
+    }));
   }
 
   /** Path prefix of one attempt's files on the execution side. */

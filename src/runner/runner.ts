@@ -2,7 +2,8 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/_validate.ts";
-import { STATE_DIR } from "../schedulers/_script.ts";
+import { CommandError } from "../errors.ts";
+import { exitCodePath, STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import { Journal, writeAtomic } from "../state/journal.ts";
 import { fold, type JournalRecord } from "../state/run_state.ts";
@@ -106,6 +107,11 @@ export async function runPlan(
       resumed,
       journal: journal.path,
     });
+    if (ctx.state.stagedRoot !== undefined && ctx.state.stagedRoot !== runRoot) {
+      throw new TypeError(
+        `Invalid target: run "${plan.runId}" was staged in "${ctx.state.stagedRoot}", not "${runRoot}"; keep remoteRoot unchanged to resume it`,
+      );
+    }
     if (!ctx.state.staged) await stage(ctx);
     await loop(ctx);
     await collectCommon(ctx);
@@ -128,6 +134,7 @@ async function loop(ctx: RunContext): Promise<void> {
   const { plan, options } = ctx;
   const notBefore = new Map<string, number>();
   const submitErrors = new Map<string, number>();
+  const limited = new Set<string>(); // jobs held back by a queue limit
   const memory = { goneSince: new Map<string, number>(), deferred: new Map<string, number>() };
   const running = new Set<string>();
   const pendingWhy = new Map<string, string>();
@@ -147,7 +154,7 @@ async function loop(ctx: RunContext): Promise<void> {
     if (due.length > 0) {
       for (const s of due) notBefore.delete(s.job);
       const errors = await submit(ctx, due);
-      changed = true;
+      if (errors.size < due.length) changed = true;
       for (const [job, { error, kind }] of errors) {
         if (kind === "fatal") {
           await finalize(ctx, job, "failed", `could not be submitted: ${error}`);
@@ -157,9 +164,11 @@ async function loop(ctx: RunContext): Promise<void> {
         // queue keeps the job here and tries again as other jobs end.
         const count = (submitErrors.get(job) ?? 0) + 1;
         submitErrors.set(job, count);
+        if (kind === "limit") limited.add(job);
+        else limited.delete(job);
         notBefore.set(
           job,
-          Date.now() + (kind === "limit" ? 5000 : Math.min(1000 * 2 ** (count - 1), 60_000)),
+          Date.now() + Math.min(1000 * 2 ** (count - 1), kind === "limit" ? 120_000 : 60_000),
         );
         const what = kind === "limit"
           ? "queue limit reached; will submit when room frees"
@@ -190,7 +199,12 @@ async function loop(ctx: RunContext): Promise<void> {
         if (result.ended > 0) {
           changed = true;
           // Room may have freed for jobs held back by a queue limit.
-          for (const job of submitErrors.keys()) if (notBefore.has(job)) notBefore.set(job, 0);
+          // One held job per job that ended, so a full queue is not hammered.
+          let room = result.ended;
+          for (const job of limited) {
+            if (room-- <= 0) break;
+            if (notBefore.has(job)) notBefore.set(job, 0);
+          }
         }
         for (const job of result.running) {
           const { id, attempt } = ctx.jobState(job)!.submitted!;
@@ -320,18 +334,43 @@ async function cancelLive(ctx: RunContext, reason: string): Promise<number> {
   );
   if (live.length === 0) return 0;
   const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
-  await ctx.conn.exec(ctx.target.scheduler.cancelArgv(ids));
-  const at = Date.now();
+  const argv = ctx.target.scheduler.cancelArgv(ids);
+  const started = Date.now();
+  const result = await ctx.conn.exec(argv);
+  // A job that ended meanwhile is no failure to cancel; anything else (controller unreachable)
+  // is: journaling "cancelled" then would let the next run start a second copy beside it.
+  if (
+    result.exitCode !== 0 &&
+    !/invalid job id|already complet|job\/step already/i.test(result.stderr)
+  ) {
+    throw new CommandError(`Cannot cancel ${ids.length} jobs on ${ctx.target.scheduler.name}`, {
+      argv,
+      host: ctx.target.transport.host,
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      durationMs: Date.now() - started,
+    });
+  }
+  // Tasks that finished before the cancel keep their results: their exit codes go on record.
+  const tasks = live.map((job) => ctx.tasksOf(ctx.job(job)));
+  const texts = await ctx.conn.readFiles(
+    tasks.flat().map((t) => `${ctx.runRoot}/${exitCodePath(t)}`),
+  );
+  let at = 0;
+  const now = Date.now();
   await ctx.record(
-    live.map((job): JournalRecord => ({
+    live.map((job, k): JournalRecord => ({
       t: "ended",
       job,
       attempt: ctx.jobState(job)!.submitted!.attempt,
       ok: false,
-      codes: {},
+      codes: Object.fromEntries(
+        tasks[k].map((t) => [t.hash, texts[at++]?.trim() === "0" ? 0 : null]),
+      ),
       reason,
       cancelled: true,
-      at,
+      at: now,
     })),
     true,
   );
@@ -349,7 +388,10 @@ async function dropIfEnough(ctx: RunContext): Promise<boolean> {
   if (open.length === 0 || done < Math.ceil((1 - ratio) * total)) return false;
   const reason = `dropped: ${done} of ${total} tasks finished (ratioUnfinished ${ratio})`;
   await cancelLive(ctx, reason);
-  for (const pj of open) await finalize(ctx, pj.hash, "dropped", reason);
+  for (const pj of open) {
+    if (ctx.jobState(pj.hash)) await collect(ctx, pj.hash); // what finished is still brought home
+    await finalize(ctx, pj.hash, "dropped", reason);
+  }
   return true;
 }
 

@@ -71,6 +71,12 @@ export async function stage(ctx: RunContext): Promise<void> {
   }
   const scripts = renderJobs(plan, ctx.target, ctx);
   await ctx.conn.writeFiles(scripts.map((s) => ({ path: s.path, content: s.script })));
-  await ctx.record([{ t: "staged", files: sent.files, bytes: sent.bytes, at: Date.now() }], true);
+  await ctx.record([{
+    t: "staged",
+    files: sent.files,
+    bytes: sent.bytes,
+    root: ctx.runRoot,
+    at: Date.now(),
+  }], true);
   ctx.emit({ type: "stage:done", files: sent.files, bytes: sent.bytes, scripts: scripts.length });
 }

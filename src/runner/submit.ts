@@ -31,7 +31,7 @@ export async function submit(
   items: readonly Submission[],
 ): Promise<Map<string, SubmitError>> {
   const errors = new Map<string, SubmitError>();
-  items = await adopt(ctx, items);
+  items = await adopt(ctx, items, errors);
   const { scheduler } = ctx.target;
   const wait = ctx.plan.resources.waitTime;
   const size = wait > 0 ? 1 : BATCH;
@@ -128,6 +128,7 @@ export async function submit(
 async function adopt(
   ctx: RunContext,
   items: readonly Submission[],
+  errors: Map<string, SubmitError>,
 ): Promise<readonly Submission[]> {
   const { scheduler } = ctx.target;
   const recovered = items.filter((s) => s.recovered);
@@ -139,10 +140,16 @@ async function adopt(
     script: ctx.script(s.job),
     attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
   }));
-  const found = scheduler.parseLookup(
-    await ctx.conn.exec(scheduler.lookupArgv(requests)),
-    requests,
-  );
+  let found: ReadonlyMap<string, string>;
+  try {
+    found = scheduler.parseLookup(await ctx.conn.exec(scheduler.lookupArgv(requests)), requests);
+  } catch (e) {
+    // The queue could not be read: never conclude "not submitted"; try again later.
+    for (const s of recovered) {
+      errors.set(s.job, { error: (e as Error).message, kind: "transient" });
+    }
+    return items.filter((s) => !s.recovered);
+  }
   if (found.size === 0) return items;
   const at = Date.now();
   const records: JournalRecord[] = requests.filter((r) => found.has(r.hash)).map((r) => ({

@@ -61,13 +61,15 @@ export async function poll(
   const ends = new Map<string, JobEnd>();
   // One batched read of every end file; an array job has ended once all its elements have.
   const read = async (jobs: readonly string[]) => {
-    const paths = jobs.map((job) => ctx.endFiles(job, attempt(job).attempt));
-    const texts = await ctx.conn.readFiles(paths.flat());
+    const files = jobs.map((job) => ctx.endFiles(job, attempt(job).attempt));
+    const texts = await ctx.conn.readFiles(files.flat().map((f) => f.path));
     let at = 0;
     jobs.forEach((job, i) => {
-      const parsed = paths[i].map(() => {
+      const parsed = files[i].map((file) => {
         const text = texts[at++];
-        return text === undefined ? undefined : parseEndFile(text);
+        const end = text === undefined ? undefined : parseEndFile(text);
+        // Complete only with an exit code line for every task it ran.
+        return end && file.tasks.every((t) => t.hash in end.codes) ? end : undefined;
       });
       if (parsed.every((e) => e !== undefined)) ends.set(job, mergeEnds(parsed as JobEnd[]));
     });
@@ -107,7 +109,13 @@ export async function poll(
       if (ends.has(j)) continue;
       const since = memory.goneSince.get(j) ?? now;
       memory.goneSince.set(j, since);
-      if (now - since < (ctx.target.transport.endFileGraceMs ?? 0)) continue;
+      // A job the scheduler saw killed (time, memory, cancel) writes no end file: no wait. One that
+      // ended normally did write it, and a shared filesystem may show it late.
+      const killedBy = verdict.get(j)!.failure;
+      const grace = killedBy && killedBy !== "exit"
+        ? 0
+        : ctx.target.transport.endFileGraceMs ?? ctx.target.scheduler.endFileGraceMs ?? 0;
+      if (now - since < grace) continue;
       memory.goneSince.delete(j);
       const tasks = ctx.tasksOf(ctx.job(j));
       const texts = await ctx.conn.readFiles(tasks.map((t) => `${ctx.runRoot}/${exitCodePath(t)}`));

@@ -41,7 +41,13 @@ function taskFunction(task: Task, index: number, job: ScriptJob): string {
     lines.push(`  export CUDA_VISIBLE_DEVICES=${index % resources.gpuPerNode}`);
   }
   for (const line of exportLines(task.envs)) lines.push(`  ${line}`);
-  lines.push(`  { ${task.command}`, `  } >>${quote(task.outlog)} 2>>${quote(task.errlog)}`, "}");
+  // The blank line ends the command even if it ends in a backslash or a comment.
+  lines.push(
+    `  { ${task.command}`,
+    "",
+    `  } >>${quote(task.outlog)} 2>>${quote(task.errlog)}`,
+    "}",
+  );
   return lines.join("\n");
 }
 

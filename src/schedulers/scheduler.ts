@@ -73,6 +73,12 @@ export interface Scheduler {
   arrayChunk?(resources: Resources): number;
   /** The script's first lines: shebang and directives (`#SBATCH ...`). */
   header(job: ScriptJob): string;
+  /**
+   * Milliseconds to wait for a job's end file after the scheduler says it ended normally, before
+   * calling the job lost. Jobs on other nodes write through a shared filesystem (NFS caches
+   * listings); Shell jobs run beside the reader and need none. @default 0
+   */
+  readonly endFileGraceMs?: number;
   /** One argv that submits every request of a batch. */
   submitArgv(requests: readonly SubmitRequest[]): readonly string[];
   /** The job id (or an error) for every request, in order. */

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { Buffer } from "node:buffer";
+import { mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { StateError } from "../errors.ts";
@@ -23,9 +24,20 @@ async function lock(path: string, runId: string): Promise<void> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const [pid, host] = (await readFile(path, "utf8").catch(() => "")).trim().split(" ");
-      if (
-        Number(pid) > 0 && host === hostname() && alive(Number(pid))
-      ) {
+      if (!pid) {
+        // Another runner created it a moment ago and is writing its pid: wait, unless it is old.
+        const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? 0);
+        if (age < 5000) {
+          await new Promise((r) => setTimeout(r, 100));
+          tries--;
+          continue;
+        }
+      } else if (host !== hostname()) {
+        throw new StateError(
+          `Run "${runId}" is locked by process ${pid} on host "${host}"; remove "${path}" if that runner is gone`,
+          path,
+        );
+      } else if (alive(Number(pid))) {
         throw new StateError(`Run "${runId}" is already being run by process ${pid}`, path);
       }
       await rm(path, { force: true }); // stale: its runner died
@@ -60,6 +72,12 @@ export class Journal implements AsyncDisposable {
     await lock(lockPath, runId);
     try {
       const records = await Journal.read(path);
+      // A crash mid-write leaves a torn last line: cut it off, or the next record would be
+      // appended onto it and both would be lost.
+      const text = await readFile(path, "utf8").catch(() => "");
+      if (text !== "" && !text.endsWith("\n")) {
+        await truncate(path, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
+      }
       const file = await open(path, "a");
       return new Journal(path, lockPath, file, records);
     } catch (e) {

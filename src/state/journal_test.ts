@@ -13,6 +13,13 @@ Deno.test("journal appends, folds, and ignores a torn last line", async () => {
   await Deno.writeTextFile(`${dir}/run1.jsonl`, '{"t":"ended","job":"a","att', { append: true });
   const again = await Journal.open(dir, "run1");
   assert.equal(again.records.length, 2);
+  // The torn tail is cut off, so a record appended now is not glued onto it.
+  await again.append([{ t: "ended", job: "a", attempt: 0, ok: true, codes: {}, at: 3 }], true);
+  assert.deepEqual((await Journal.read(`${dir}/run1.jsonl`)).map((r) => r.t), [
+    "intent",
+    "submitted",
+    "ended",
+  ]);
   const state = fold(again.records);
   assert.equal(state.jobs.get("a")?.submitted?.id, "42");
   assert.equal(state.jobs.get("a")?.intent, undefined);

@@ -9,7 +9,14 @@ export type JournalRecord =
     readonly tasks: number;
     readonly at: number;
   }
-  | { readonly t: "staged"; readonly files: number; readonly bytes: number; readonly at: number }
+  | {
+    readonly t: "staged";
+    readonly files: number;
+    readonly bytes: number;
+    /** Where the run's task directories were staged on the execution side. */
+    readonly root?: string;
+    readonly at: number;
+  }
   | { readonly t: "intent"; readonly job: string; readonly attempt: number; readonly at: number }
   | {
     readonly t: "submitted";
@@ -85,6 +92,8 @@ export interface JobState {
 /** The fold of a whole journal. */
 export interface RunState {
   staged: boolean;
+  /** The run root recorded at staging. */
+  stagedRoot?: string;
   commonCollected?: readonly string[];
   readonly jobs: Map<string, JobState>;
 }
@@ -117,6 +126,7 @@ export function apply(state: RunState, record: JournalRecord): void {
       return;
     case "staged":
       state.staged = true;
+      state.stagedRoot = record.root;
       return;
     case "common":
       state.commonCollected = record.missing;

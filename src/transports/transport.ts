@@ -61,7 +61,7 @@ export interface Transport {
   readonly inPlace: boolean;
   /** Absolute directory on the execution side where a run's task directories live. */
   runRoot(workBase: string, runId: string): string;
-  /** Milliseconds a job's end file may take to become visible after the job left the scheduler (NFS caches listings). @default 0 */
+  /** Milliseconds a job's end file may take to become visible after the job left the scheduler (NFS caches listings); overrides the scheduler's own default. */
   readonly endFileGraceMs?: number;
   /** Opens a connection. */
   connect(): Promise<Connection>;

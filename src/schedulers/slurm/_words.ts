@@ -60,17 +60,6 @@ export const PENDING_WORDS: Readonly<Record<string, string>> = {
   launch_failed_requeued_held: "its launch failed; requeued and held",
 };
 
-/** sbatch errors that mean "try again later": the controller is busy or unreachable. */
-export const TRANSIENT = [
-  /unable to contact slurm controller/i,
-  /socket timed out/i,
-  /temporarily unable to accept job/i,
-  /connection refused/i,
-  /slurm_receive_msg/i,
-  /communication connection failure/i,
-  /zero bytes were transmitted or received/i,
-];
-
 /** sbatch errors that mean "the queue is full for you": keep the job and submit when room frees. */
 export const QUEUE_LIMIT = [
   /MaxSubmitJob/i,
@@ -78,4 +67,18 @@ export const QUEUE_LIMIT = [
   /AssocMaxSubmitJobLimit/i,
   /QOSMaxSubmitJobPerUserLimit/i,
   /Job violates accounting\/QOS policy/i,
+];
+
+/** sbatch errors that no retry can fix: the job as written is refused. */
+export const FATAL = [
+  /Invalid partition/i,
+  /Invalid account/i,
+  /Invalid qos/i,
+  /Invalid generic resource/i,
+  /Requested node configuration is not available/i,
+  /Memory specification can not be satisfied/i,
+  /Requested time limit is invalid/i,
+  /Node count specification invalid/i,
+  /unrecognized option/i,
+  /invalid option/i,
 ];

@@ -10,7 +10,7 @@ import type {
   SubmitRequest,
   Target,
 } from "../scheduler.ts";
-import { PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE, TRANSIENT } from "./_words.ts";
+import { FATAL, PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE } from "./_words.ts";
 
 /** The Slurm job name of one attempt: stable, so the queue can answer "was it submitted?". */
 export function slurmJobName(request: { name: string; attempt: number }): string {
@@ -35,10 +35,12 @@ function header(job: ScriptJob): string {
   return lines.join("\n");
 }
 
+// Unknown answers count as transient: the attempt keeps its intent and the next round looks it
+// up by name before submitting again, so a job that was queued after all is never lost or doubled.
 function classify(error: string): "transient" | "limit" | "fatal" {
   if (QUEUE_LIMIT.some((re) => re.test(error))) return "limit";
-  if (TRANSIENT.some((re) => re.test(error))) return "transient";
-  return "fatal";
+  if (FATAL.some((re) => re.test(error))) return "fatal";
+  return "transient";
 }
 
 /** sbatch processes run at once within one submission batch. */
@@ -50,10 +52,12 @@ const SUBMIT_PARALLEL = 8;
 const SUBMIT_FN = `dpd_sbatch() { # hash, job name, attempt, prefix, script, [array elements]
   local out array=() logs="$4"
   if [ -n "$6" ]; then array=(--array="$6"); logs="$4.%a"; fi
-  if out=$(sbatch --parsable --job-name="$2" "\${array[@]}" --output="$logs.out" --error="$logs.err" "$5" "$3" 2>&1); then
+  # stdout holds only the id (--parsable); warnings go to stderr and never hide it.
+  if out=$(sbatch --parsable --job-name="$2" "\${array[@]}" --output="$logs.out" --error="$logs.err" "$5" "$3" 2>"$4.submit.err"); then
+    out=\${out##*$'\\n'}
     echo "$1 \${out%%;*}"
   else
-    echo "$1 ERR $(echo "$out" | tr '\\n' ' ')"
+    echo "$1 ERR $(tr '\\n' ' ' < "$4.submit.err")"
   fi
 }`;
 
@@ -128,6 +132,7 @@ function arrayChunk(resources: ScriptJob["resources"]): number {
 function makeScheduler(array?: { throttle?: number }): Scheduler {
   return Object.freeze({
     name: array ? "slurmJobArray" : "slurm",
+    endFileGraceMs: 30_000,
     header,
     ...(array ? { arrayChunk } : {}),
 
@@ -230,24 +235,44 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
     },
 
     lookupArgv(requests: readonly SubmitRequest[]): readonly string[] {
-      const names = requests.map(slurmJobName).join(",");
+      const names = quote(requests.map(slurmJobName).join(","));
       return [
         "bash",
         "-c",
-        `squeue -h -t all -o '%i %j' --name=${quote(names)} 2>/dev/null; ` +
-        `sacct -X -P -n -o JobIDRaw,JobName -S now-30days --name=${
-          quote(names)
-        } 2>/dev/null | tr '|' ' '; true`,
+        `q=$(squeue --me -h -t all -o '%i %j' --name=${names} 2>&1); printf -- '--- squeue %s\\n%s\\n' "$?" "$q"
+s=$(sacct -X -P -n -o JobID,JobName -S now-30days --name=${names} 2>&1); printf -- '--- sacct %s\\n%s\\n' "$?" "$s"`,
       ];
     },
 
+    // Fails closed: if the queue cannot be read, recovery must not conclude "never submitted".
     parseLookup(
       result: ExecResult,
       requests: readonly SubmitRequest[],
     ): ReadonlyMap<string, string> {
+      const parts = sections(result.stdout);
+      const squeue = parts.get("squeue");
+      const sacct = parts.get("sacct");
+      if (!squeue || squeue.code !== 0) {
+        throw new Error(
+          `Cannot look up submitted jobs with squeue: ${
+            squeue?.lines.join(" ") ?? result.stderr.trim()
+          }`,
+        );
+      }
+      const accountingOff = sacct?.lines.some((l) => /accounting storage is disabled/i.test(l)) ??
+        false;
+      if (!sacct || (sacct.code !== 0 && !accountingOff)) {
+        throw new Error(
+          `Cannot look up submitted jobs with sacct: ${sacct?.lines.join(" ") ?? ""}`,
+        );
+      }
       const byName = new Map(requests.map((r) => [slurmJobName(r), r.hash]));
       const found = new Map<string, string>();
-      for (const line of result.stdout.split("\n")) {
+      const lines = [
+        ...squeue.lines,
+        ...(accountingOff ? [] : sacct.lines.map((l) => l.replace("|", " "))),
+      ];
+      for (const line of lines) {
         const [id, name] = line.trim().split(" ");
         const hash = name ? byName.get(name) : undefined;
         const base = id?.split("_")[0];

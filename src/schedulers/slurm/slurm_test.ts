@@ -56,6 +56,16 @@ Deno.test("sbatch answers are parsed per job and errors are classed", () => {
   assert.equal(out[1].ok === false && out[1].kind, "transient");
   assert.equal(out[2].ok === false && out[2].kind, "limit");
   assert.equal(out[3].ok === false && out[3].kind, "fatal");
+  const odd = s.parseSubmit({
+    exitCode: 0,
+    stdout: "a ERR something nobody has seen \n",
+    stderr: "",
+  }, [req("a")]);
+  assert.equal(
+    odd[0].ok === false && odd[0].kind,
+    "transient",
+    "unknown answers are looked up, never failed",
+  );
   assert.match(out[3].ok === false ? out[3].error : "", /Invalid partition name/);
   const argv = s.submitArgv([req("a", 2)]);
   assert.match(argv[2], /dpd_sbatch a dpd-a-2 2 \/r\/a\.2 \/r\/a\.sh/);
@@ -116,10 +126,24 @@ Deno.test("lookup finds attempts by their stable names", () => {
   assert.match(argv[2], /--name=dpd-aaa-1,dpd-bbb-0/);
   const found = s.parseLookup!({
     exitCode: 0,
-    stdout: "4242 dpd-aaa-1\n4242 dpd-aaa-1\n17 dpd-other-0\n",
+    stdout: "--- squeue 0\n4242 dpd-aaa-1\n--- sacct 0\n4242|dpd-aaa-1\n17|dpd-other-0\n",
     stderr: "",
   }, requests);
   assert.deepEqual([...found], [["aaa", "4242"]]);
+  // Fails closed: an unreadable queue must never read as "not submitted".
+  assert.throws(() =>
+    s.parseLookup!({
+      exitCode: 0,
+      stdout:
+        "--- squeue 1\nslurm_load_jobs error: Unable to contact slurm controller\n--- sacct 0\n",
+      stderr: "",
+    }, requests), /Cannot look up submitted jobs with squeue/);
+  const noAcct = s.parseLookup!({
+    exitCode: 0,
+    stdout: "--- squeue 0\n--- sacct 1\nSlurm accounting storage is disabled\n",
+    stderr: "",
+  }, requests);
+  assert.equal(noAcct.size, 0);
   assert.deepEqual(s.cancelArgv(["1", "2"]), ["scancel", "1", "2"]);
 });
 
@@ -153,7 +177,7 @@ Deno.test("job arrays: one script with a case per element, --array of the unfini
   assert.deepEqual(st.get("42"), { state: "gone", failure: "oom", reason: undefined });
   const found = target.scheduler.parseLookup!({
     exitCode: 0,
-    stdout: "41_[2-3] dpd-a-0\n",
+    stdout: "--- squeue 0\n41_[2-3] dpd-a-0\n--- sacct 0\n",
     stderr: "",
   }, [req("a")]);
   assert.equal(found.get("a"), "41");

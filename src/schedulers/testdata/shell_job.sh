@@ -62,12 +62,14 @@ dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in
 dpd_t0() {
   export CUDA_VISIBLE_DEVICES=0
   { cat example.txt
+
   } >>out.txt 2>>err
 }
 dpd_t1() {
   export CUDA_VISIBLE_DEVICES=1
   export OMP_NUM_THREADS="2"
   { lmp -i input.lammps
+
   } >>log 2>>err
 }
 
