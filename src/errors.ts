@@ -54,6 +54,17 @@ export class CommandError extends Error implements CommandResult {
   readonly stderr: string;
   readonly durationMs: number;
 
+  /** Builds the error for a command that just ran (`started`: its start time in ms). */
+  static of(
+    what: string,
+    argv: readonly string[],
+    host: string,
+    result: { exitCode: number | null; stdout: string; stderr: string },
+    started: number,
+  ): CommandError {
+    return new CommandError(what, { argv, host, ...result, durationMs: Date.now() - started });
+  }
+
   /** Wraps a command's result; the message gains the exit code and the stderr tail. */
   constructor(what: string, result: CommandResult, options?: ErrorOptions) {
     const how = result.exitCode === null ? "was killed" : `exited with code ${result.exitCode}`;

@@ -1,9 +1,15 @@
 import type { Plan, PlanJob } from "../plan/plan.ts";
 import type { Task } from "../plan/task.ts";
-import { attemptPrefix, scriptPath } from "../schedulers/_script.ts";
+import { attemptPrefix, scriptPath, STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import type { Journal } from "../state/journal.ts";
-import { apply, type JobState, type JournalRecord, type RunState } from "../state/run_state.ts";
+import {
+  apply,
+  fold,
+  type JobState,
+  type JournalRecord,
+  type RunState,
+} from "../state/run_state.ts";
 import type { Connection } from "../transports/transport.ts";
 import type { RunEvent } from "./events.ts";
 
@@ -53,6 +59,35 @@ export class RunContext {
     this.jobsDir = init.jobsDir;
     this.emit = init.emit;
     this.#jobs = new Map(init.plan.jobs.map((j) => [j.hash, j]));
+  }
+
+  /** Builds a run's context: its state folded from the journal, its run root and jobs directory. */
+  static open(init: {
+    plan: Plan;
+    target: Target;
+    conn: Connection;
+    journal: Journal;
+    options: ResolvedRunOptions;
+    workBase: string;
+    emit: (event: RunEvent) => void;
+  }): RunContext {
+    const runRoot = init.target.transport.runRoot(init.workBase, init.plan.runId);
+    return new RunContext({
+      ...init,
+      state: fold(init.journal.records),
+      runRoot,
+      jobsDir: `${runRoot}/${STATE_DIR}/${init.plan.runId}`,
+    });
+  }
+
+  /** Journals a job's final state (no fsync: it is re-derived from the end file) and says so. */
+  async finalize(
+    job: string,
+    state: "finished" | "failed" | "dropped",
+    reason?: string,
+  ): Promise<void> {
+    await this.record([{ t: "final", job, state, reason, at: Date.now() }]);
+    this.emit({ type: "job:final", job, name: this.job(job).name, state, reason });
   }
 
   /** Appends records to the journal (fsync with `sync`) and folds them into the state. */

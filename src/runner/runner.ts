@@ -2,12 +2,11 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/_validate.ts";
-import { CommandError } from "../errors.ts";
-import { exitCodePath, STATE_DIR } from "../schedulers/_script.ts";
+import { STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import { Journal, writeAtomic } from "../state/journal.ts";
-import { fold, type JournalRecord } from "../state/run_state.ts";
 import { phaseOf, type ResolvedRunOptions, RunContext, sleep } from "./_context.ts";
+import { cancelLive, dropIfEnough } from "./cancel.ts";
 import { collect, collectCommon } from "./collect.ts";
 import type { RunEvent } from "./events.ts";
 import { buildReport, type RunReport } from "./report.ts";
@@ -71,24 +70,12 @@ export async function runPlan(
   const begun = Date.now();
   const workBase = resolve(plan.workBase);
   await preflight(plan, workBase);
-  const runRoot = target.transport.runRoot(workBase, plan.runId);
   const stateDir = join(workBase, STATE_DIR);
   await using journal = await Journal.open(stateDir, plan.runId);
   const resumed = journal.records.length > 0;
   const conn = await target.transport.connect();
   try {
-    const ctx = new RunContext({
-      plan,
-      target,
-      conn,
-      journal,
-      state: fold(journal.records),
-      options,
-      workBase,
-      runRoot,
-      jobsDir: `${runRoot}/${STATE_DIR}/${plan.runId}`,
-      emit,
-    });
+    const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit });
     if (!resumed) {
       await writeAtomic(join(stateDir, `${plan.runId}.plan.json`), JSON.stringify(plan));
       await ctx.record([{
@@ -107,9 +94,9 @@ export async function runPlan(
       resumed,
       journal: journal.path,
     });
-    if (ctx.state.stagedRoot !== undefined && ctx.state.stagedRoot !== runRoot) {
+    if (ctx.state.stagedRoot !== undefined && ctx.state.stagedRoot !== ctx.runRoot) {
       throw new TypeError(
-        `Invalid target: run "${plan.runId}" was staged in "${ctx.state.stagedRoot}", not "${runRoot}"; keep remoteRoot unchanged to resume it`,
+        `Invalid target: run "${plan.runId}" was staged in "${ctx.state.stagedRoot}", not "${ctx.runRoot}"; keep remoteRoot unchanged to resume it`,
       );
     }
     if (!ctx.state.staged) await stage(ctx);
@@ -121,7 +108,7 @@ export async function runPlan(
       durationMs: Date.now() - begun,
     });
     if (options.clean && report.ok) {
-      await conn.remove(target.transport.inPlace ? ctx.jobsDir : runRoot);
+      await conn.remove(target.transport.inPlace ? ctx.jobsDir : ctx.runRoot);
     }
     emit({ type: "run:end", report });
     return report;
@@ -157,7 +144,7 @@ async function loop(ctx: RunContext): Promise<void> {
       if (errors.size < due.length) changed = true;
       for (const [job, { error, kind }] of errors) {
         if (kind === "fatal") {
-          await finalize(ctx, job, "failed", `could not be submitted: ${error}`);
+          await ctx.finalize(job, "failed", `could not be submitted: ${error}`);
           continue;
         }
         // Transient errors back off exponentially (up to a minute) and never end the run; a full
@@ -250,17 +237,6 @@ function dueSubmissions(ctx: RunContext, notBefore: Map<string, number>): Submis
   return due;
 }
 
-async function finalize(
-  ctx: RunContext,
-  job: string,
-  state: "finished" | "failed" | "dropped",
-  reason?: string,
-) {
-  // No fsync: a lost "final" is re-derived from the end file and the ended record on restart.
-  await ctx.record([{ t: "final", job, state, reason, at: Date.now() }]);
-  ctx.emit({ type: "job:final", job, name: ctx.job(job).name, state, reason });
-}
-
 /** Collects an ended job's finished tasks, then finishes it, schedules a retry, or fails it. */
 async function settle(
   ctx: RunContext,
@@ -271,7 +247,7 @@ async function settle(
   const ended = j.ended!;
   await collect(ctx, job);
   if (ended.ok) {
-    await finalize(ctx, job, "finished");
+    await ctx.finalize(job, "finished");
     return true;
   }
   if (notBefore.has(job)) return false;
@@ -295,103 +271,7 @@ async function settle(
   }
   const failed = ctx.tasksOf(ctx.job(job)).filter((t) => !j.succeeded.has(t.hash));
   await collect(ctx, job, failed);
-  await finalize(ctx, job, "failed", `${ended.reason ?? "failed"} (after ${j.attempts} attempts)`);
-  return true;
-}
-
-/**
- * Cancels every live job of a plan's run with one scheduler command and journals it, so the
- * next `run()` resubmits them (a cancel by request is not charged to the retry budget).
- * Returns how many jobs were cancelled.
- */
-export async function cancelPlan(plan: Plan, target: Target): Promise<number> {
-  const workBase = resolve(plan.workBase);
-  await using journal = await Journal.open(join(workBase, STATE_DIR), plan.runId);
-  const conn = await target.transport.connect();
-  try {
-    const runRoot = target.transport.runRoot(workBase, plan.runId);
-    const ctx = new RunContext({
-      plan,
-      target,
-      conn,
-      journal,
-      state: fold(journal.records),
-      options: { retryCount: 0, retryDelay: 0, onAbort: "cancel" },
-      workBase,
-      runRoot,
-      jobsDir: `${runRoot}/${STATE_DIR}/${plan.runId}`,
-      emit: () => {},
-    });
-    return await cancelLive(ctx, "cancelled on request");
-  } finally {
-    await conn.close();
-  }
-}
-
-async function cancelLive(ctx: RunContext, reason: string): Promise<number> {
-  const live = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
-    pj.hash
-  );
-  if (live.length === 0) return 0;
-  const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
-  const argv = ctx.target.scheduler.cancelArgv(ids);
-  const started = Date.now();
-  const result = await ctx.conn.exec(argv);
-  // A job that ended meanwhile is no failure to cancel; anything else (controller unreachable)
-  // is: journaling "cancelled" then would let the next run start a second copy beside it.
-  if (
-    result.exitCode !== 0 &&
-    !/invalid job id|already complet|job\/step already/i.test(result.stderr)
-  ) {
-    throw new CommandError(`Cannot cancel ${ids.length} jobs on ${ctx.target.scheduler.name}`, {
-      argv,
-      host: ctx.target.transport.host,
-      exitCode: result.exitCode,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      durationMs: Date.now() - started,
-    });
-  }
-  // Tasks that finished before the cancel keep their results: their exit codes go on record.
-  const tasks = live.map((job) => ctx.tasksOf(ctx.job(job)));
-  const texts = await ctx.conn.readFiles(
-    tasks.flat().map((t) => `${ctx.runRoot}/${exitCodePath(t)}`),
-  );
-  let at = 0;
-  const now = Date.now();
-  await ctx.record(
-    live.map((job, k): JournalRecord => ({
-      t: "ended",
-      job,
-      attempt: ctx.jobState(job)!.submitted!.attempt,
-      ok: false,
-      codes: Object.fromEntries(
-        tasks[k].map((t) => [t.hash, texts[at++]?.trim() === "0" ? 0 : null]),
-      ),
-      reason,
-      cancelled: true,
-      at: now,
-    })),
-    true,
-  );
-  return live.length;
-}
-
-/** With `strategy.ratioUnfinished`, drops the remaining jobs once enough tasks finished. */
-async function dropIfEnough(ctx: RunContext): Promise<boolean> {
-  const ratio = ctx.plan.resources.strategy.ratioUnfinished;
-  if (ratio <= 0) return false;
-  let done = 0;
-  for (const j of ctx.state.jobs.values()) done += j.succeeded.size;
-  const total = ctx.plan.tasks.length;
-  const open = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) !== "final");
-  if (open.length === 0 || done < Math.ceil((1 - ratio) * total)) return false;
-  const reason = `dropped: ${done} of ${total} tasks finished (ratioUnfinished ${ratio})`;
-  await cancelLive(ctx, reason);
-  for (const pj of open) {
-    if (ctx.jobState(pj.hash)) await collect(ctx, pj.hash); // what finished is still brought home
-    await finalize(ctx, pj.hash, "dropped", reason);
-  }
+  await ctx.finalize(job, "failed", `${ended.reason ?? "failed"} (after ${j.attempts} attempts)`);
   return true;
 }
 

@@ -48,14 +48,7 @@ export async function submit(
       })),
       true,
     );
-    const requests: SubmitRequest[] = batch.map((s) => ({
-      hash: s.job,
-      name: ctx.job(s.job).name,
-      attempt: s.attempt,
-      script: ctx.script(s.job),
-      attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
-      elements: ctx.elements(s.job),
-    }));
+    const requests = batch.map((s) => requestOf(ctx, s));
     for (const r of requests) {
       ctx.emit({ type: "job:submitting", job: r.hash, name: r.name, attempt: r.attempt });
     }
@@ -66,17 +59,8 @@ export async function submit(
       const result = await ctx.conn.exec(argv);
       outcomes = scheduler.parseSubmit(result, requests);
       if (result.exitCode !== 0 && outcomes.every((o) => !o.ok)) {
-        const error = new CommandError(
-          `Cannot submit ${requests.length} jobs to ${scheduler.name}`,
-          {
-            argv,
-            host: ctx.target.transport.host,
-            exitCode: result.exitCode,
-            stdout: result.stdout,
-            stderr: result.stderr,
-            durationMs: Date.now() - started,
-          },
-        );
+        const what = `Cannot submit ${requests.length} jobs to ${scheduler.name}`;
+        const error = CommandError.of(what, argv, ctx.target.transport.host, result, started);
         outcomes = requests.map(() => ({
           ok: false as const,
           error: error.message,
@@ -133,13 +117,7 @@ async function adopt(
   const { scheduler } = ctx.target;
   const recovered = items.filter((s) => s.recovered);
   if (recovered.length === 0 || !scheduler.lookupArgv || !scheduler.parseLookup) return items;
-  const requests: SubmitRequest[] = recovered.map((s) => ({
-    hash: s.job,
-    name: ctx.job(s.job).name,
-    attempt: s.attempt,
-    script: ctx.script(s.job),
-    attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
-  }));
+  const requests = recovered.map((s) => requestOf(ctx, s));
   let found: ReadonlyMap<string, string>;
   try {
     found = scheduler.parseLookup(await ctx.conn.exec(scheduler.lookupArgv(requests)), requests);
@@ -174,4 +152,16 @@ async function adopt(
     }
   }
   return items.filter((s) => !found.has(s.job));
+}
+
+/** What the scheduler needs to submit one attempt of a job. */
+function requestOf(ctx: RunContext, s: Submission): SubmitRequest {
+  return {
+    hash: s.job,
+    name: ctx.job(s.job).name,
+    attempt: s.attempt,
+    script: ctx.script(s.job),
+    attemptPrefix: ctx.attemptPrefix(s.job, s.attempt),
+    elements: ctx.elements(s.job),
+  };
 }

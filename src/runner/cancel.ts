@@ -1,0 +1,93 @@
+import { join, resolve } from "node:path";
+import { CommandError } from "../errors.ts";
+import type { Plan } from "../plan/plan.ts";
+import { exitCodePath, STATE_DIR } from "../schedulers/_script.ts";
+import type { Target } from "../schedulers/scheduler.ts";
+import { Journal } from "../state/journal.ts";
+import type { JournalRecord } from "../state/run_state.ts";
+import { phaseOf, RunContext } from "./_context.ts";
+import { collect } from "./collect.ts";
+
+/**
+ * Cancels every live job of a plan's run with one scheduler command and journals it, so the
+ * next `run()` resubmits them (a cancel by request is not charged to the retry budget).
+ * Returns how many jobs were cancelled.
+ */
+export async function cancelPlan(plan: Plan, target: Target): Promise<number> {
+  const workBase = resolve(plan.workBase);
+  await using journal = await Journal.open(join(workBase, STATE_DIR), plan.runId);
+  const conn = await target.transport.connect();
+  try {
+    const options = { retryCount: 0, retryDelay: 0, onAbort: "cancel" as const };
+    const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit: () => {} });
+    return await cancelLive(ctx, "cancelled on request");
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function cancelLive(ctx: RunContext, reason: string): Promise<number> {
+  const live = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
+    pj.hash
+  );
+  if (live.length === 0) return 0;
+  const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
+  const argv = ctx.target.scheduler.cancelArgv(ids);
+  const started = Date.now();
+  const result = await ctx.conn.exec(argv);
+  // A job that ended meanwhile is no failure to cancel; anything else (controller unreachable)
+  // is: journaling "cancelled" then would let the next run start a second copy beside it.
+  if (
+    result.exitCode !== 0 &&
+    !/invalid job id|already complet|job\/step already/i.test(result.stderr)
+  ) {
+    throw CommandError.of(
+      `Cannot cancel ${ids.length} jobs on ${ctx.target.scheduler.name}`,
+      argv,
+      ctx.target.transport.host,
+      result,
+      started,
+    );
+  }
+  // Tasks that finished before the cancel keep their results: their exit codes go on record.
+  const tasks = live.map((job) => ctx.tasksOf(ctx.job(job)));
+  const texts = await ctx.conn.readFiles(
+    tasks.flat().map((t) => `${ctx.runRoot}/${exitCodePath(t)}`),
+  );
+  let at = 0;
+  const now = Date.now();
+  await ctx.record(
+    live.map((job, k): JournalRecord => ({
+      t: "ended",
+      job,
+      attempt: ctx.jobState(job)!.submitted!.attempt,
+      ok: false,
+      codes: Object.fromEntries(
+        tasks[k].map((t) => [t.hash, texts[at++]?.trim() === "0" ? 0 : null]),
+      ),
+      reason,
+      cancelled: true,
+      at: now,
+    })),
+    true,
+  );
+  return live.length;
+}
+
+/** With `strategy.ratioUnfinished`, drops the remaining jobs once enough tasks finished. */
+export async function dropIfEnough(ctx: RunContext): Promise<boolean> {
+  const ratio = ctx.plan.resources.strategy.ratioUnfinished;
+  if (ratio <= 0) return false;
+  let done = 0;
+  for (const j of ctx.state.jobs.values()) done += j.succeeded.size;
+  const total = ctx.plan.tasks.length;
+  const open = ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) !== "final");
+  if (open.length === 0 || done < Math.ceil((1 - ratio) * total)) return false;
+  const reason = `dropped: ${done} of ${total} tasks finished (ratioUnfinished ${ratio})`;
+  await cancelLive(ctx, reason);
+  for (const pj of open) {
+    if (ctx.jobState(pj.hash)) await collect(ctx, pj.hash); // what finished is still brought home
+    await ctx.finalize(pj.hash, "dropped", reason);
+  }
+  return true;
+}
