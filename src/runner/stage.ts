@@ -2,6 +2,8 @@ import { stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { expand } from "../transports/_local_fs.ts";
 import type { Plan } from "../plan/plan.ts";
+import { readFileSync } from "node:fs";
+import { fillHeader } from "../schedulers/_header_template.ts";
 import { renderScript } from "../schedulers/_script.ts";
 import type { ScriptJob, Target } from "../schedulers/scheduler.ts";
 import type { RunContext } from "./_context.ts";
@@ -11,6 +13,8 @@ import type { RunContext } from "./_context.ts";
  * input fails with the task and the file named and nothing written.
  */
 export async function preflight(plan: Plan, workBase: string): Promise<void> {
+  const template = plan.resources.strategy.customizedScriptHeaderTemplateFile;
+  if (template !== undefined) readTemplate(template);
   const info = await stat(workBase).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new TypeError(`Invalid workBase: directory does not exist, got "${plan.workBase}"`);
@@ -40,6 +44,8 @@ export function renderJobs(
   target: Target,
   where: { runRoot: string; jobsDir: string },
 ): { job: string; name: string; path: string; script: string }[] {
+  const templateFile = plan.resources.strategy.customizedScriptHeaderTemplateFile;
+  const template = templateFile === undefined ? undefined : readTemplate(templateFile);
   return plan.jobs.map((pj) => {
     const job: ScriptJob = {
       hash: pj.hash,
@@ -51,7 +57,10 @@ export function renderJobs(
       jobsDir: where.jobsDir,
       arrayChunk: target.scheduler.arrayChunk?.(plan.resources),
     };
-    const script = renderScript(target.scheduler.header(job), job);
+    const header = template === undefined
+      ? target.scheduler.header(job)
+      : fillHeader(template, plan.resources);
+    const script = renderScript(header, job);
     return { job: pj.hash, name: pj.name, path: `${where.jobsDir}/${pj.hash}.sh`, script };
   });
 }
@@ -79,4 +88,14 @@ export async function stage(ctx: RunContext): Promise<void> {
     at: Date.now(),
   }], true);
   ctx.emit({ type: "stage:done", files: sent.files, bytes: sent.bytes, scripts: scripts.length });
+}
+
+function readTemplate(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new TypeError(
+      `Invalid resources.strategy.customizedScriptHeaderTemplateFile: cannot read "${file}"`,
+    );
+  }
 }

@@ -183,3 +183,38 @@ Deno.test("job arrays: one script with a case per element, --array of the unfini
   assert.equal(found.get("a"), "41");
   assert.throws(() => slurmJobArray(undefined, { throttle: 0 }), /Invalid slurmJobArray\.throttle/);
 });
+
+Deno.test("a header template file replaces the header, filled from the resources", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/header.sh`,
+    "#!/bin/bash -l\n#SBATCH -N {number_node} --ntasks-per-node={cpuPerNode}\n#SBATCH -p {queue_name} -t {walltime}\n# {{literal}} {unknown}\n",
+  );
+  const res = resources({
+    groupSize: 1,
+    cpuPerNode: 4,
+    queueName: "gpu",
+    walltime: "2h",
+    strategy: { customizedScriptHeaderTemplateFile: `${dir}/header.sh` },
+  });
+  const [job] = dispatch({ workBase: "/w" }).on(slurm()).with(res).tasks(
+    task({ command: "x", taskWorkPath: "t" }),
+  ).render();
+  assert.ok(
+    job.script.startsWith(
+      "#!/bin/bash -l\n#SBATCH -N 1 --ntasks-per-node=4\n#SBATCH -p gpu -t 02:00:00\n# {literal} {unknown}\n",
+    ),
+  );
+  assert.doesNotMatch(job.script, /#SBATCH --nodes/);
+  const missing = resources({
+    groupSize: 1,
+    strategy: { customizedScriptHeaderTemplateFile: `${dir}/nope.sh` },
+  });
+  assert.throws(
+    () =>
+      dispatch({ workBase: "/w" }).on(slurm()).with(missing).tasks(
+        task({ command: "x", taskWorkPath: "t" }),
+      ).render(),
+    /customizedScriptHeaderTemplateFile: cannot read ".*nope\.sh"/,
+  );
+});
