@@ -62,3 +62,12 @@ export type { RunEvent } from "./src/runner/events.ts";
 export type { JobReport, JobReportState, RunReport, TaskReport } from "./src/runner/report.ts";
 export { CommandError, type CommandResult, RunError, StateError } from "./src/errors.ts";
 export { readRuns } from "./src/state/status.ts";
+export {
+  type LoadedMachine,
+  type LoadedSubmission,
+  loadMachine,
+  type LoadOptions,
+  loadResources,
+  loadSubmission,
+  loadTask,
+} from "./src/compat/load.ts";

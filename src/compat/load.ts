@@ -1,0 +1,340 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import { z } from "zod";
+import { type Dispatch, dispatch } from "../plan/dispatch.ts";
+import { parseWith } from "../plan/_validate.ts";
+import { type JsonValue, type Resources, resources } from "../plan/resources.ts";
+import { type Task, task } from "../plan/task.ts";
+import type { Target } from "../schedulers/scheduler.ts";
+import { shell } from "../schedulers/shell/shell.ts";
+import { slurm, slurmJobArray } from "../schedulers/slurm/slurm.ts";
+import { lazyLocal, local } from "../transports/local.ts";
+import type { Transport } from "../transports/transport.ts";
+import { suggest } from "./_suggest.ts";
+
+/** Options of the dpdispatcher loaders. */
+export interface LoadOptions {
+  /** Make unknown keys errors instead of warnings. @default false */
+  readonly strict?: boolean;
+  /** Receives one line per unknown key (with a did-you-mean suggestion when one is close). */
+  readonly onWarning?: (message: string) => void;
+}
+
+type Json = Record<string, unknown>;
+
+const MACHINE_KEYS = [
+  "batch_type",
+  "machine_type",
+  "context_type",
+  "local_root",
+  "remote_root",
+  "clean_asynchronously",
+  "retry_count",
+  "remote_profile",
+];
+const RESOURCES_KEYS = [
+  "number_node",
+  "cpu_per_node",
+  "gpu_per_node",
+  "queue_name",
+  "group_size",
+  "custom_flags",
+  "strategy",
+  "para_deg",
+  "source_list",
+  "module_purge",
+  "module_unload_list",
+  "module_list",
+  "envs",
+  "prepend_script",
+  "append_script",
+  "wait_time",
+  "kwargs",
+  "walltime",
+  "memory",
+  "account",
+  "qos",
+  "job_name",
+];
+const STRATEGY_KEYS = [
+  "if_cuda_multi_devices",
+  "ratio_unfinished",
+  "customized_script_header_template_file",
+];
+const TASK_KEYS = [
+  "command",
+  "task_work_path",
+  "forward_files",
+  "backward_files",
+  "outlog",
+  "errlog",
+  "envs",
+];
+const SUBMISSION_KEYS = [
+  "work_base",
+  "machine",
+  "resources",
+  "task_list",
+  "forward_common_files",
+  "backward_common_files",
+];
+
+/** Reports keys dpdispatcher would accept silently but this version does not know. */
+function unknownKeys(
+  obj: Json,
+  known: readonly string[],
+  path: string,
+  options: LoadOptions,
+): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const close = suggest(key, known);
+    const message = `Unknown key ${path}.${key}${close ? ` (did you mean "${close}"?)` : ""}`;
+    if (options.strict) throw new TypeError(message);
+    options.onWarning?.(message);
+  }
+}
+
+function object(value: unknown, path: string): Json {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`Invalid ${path}: expected an object, got ${JSON.stringify(value)}`);
+  }
+  return value as Json;
+}
+
+const camel = (key: string) => key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+
+/** A dpdispatcher machine, loaded: where jobs run, and the retry budget. */
+export interface LoadedMachine {
+  /** The target (scheduler over transport). */
+  readonly target: Target;
+  /** `local_root`: the default work base. */
+  readonly localRoot?: string;
+  /** `retry_count` (dpdispatcher's default 3). */
+  readonly retryCount: number;
+}
+
+const machineSchema = z.object({
+  batch_type: z.string().min(1),
+  context_type: z.string().min(1),
+  local_root: z.string().nullable().optional(),
+  remote_root: z.string().nullable().optional(),
+  clean_asynchronously: z.boolean().optional(),
+  retry_count: z.number().int().min(0).optional(),
+  remote_profile: z.record(z.string(), z.unknown()).optional(),
+}).loose();
+
+/**
+ * Loads a dpdispatcher machine dict (`batch_type` or `machine_type`, `context_type`, ...). Batch
+ * and context types are case-insensitive and the `Context` suffix is optional, as in dpdispatcher.
+ * A type this version does not support yet is a clear error, never a silent fallback.
+ *
+ * @example
+ * ```ts
+ * import { loadMachine } from "@deepmodeling/dpdispatcher";
+ *
+ * const m = loadMachine({ batch_type: "Shell", context_type: "LazyLocalContext", local_root: "./" });
+ * console.log(m.target.scheduler.name, m.target.transport.name); // "shell" "lazyLocal"
+ * ```
+ */
+export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMachine {
+  const raw = object(input, "machine");
+  const withAlias = { ...raw, batch_type: raw.batch_type ?? raw.machine_type };
+  delete (withAlias as Json).machine_type;
+  const m = parseWith(machineSchema, withAlias, "machine");
+  unknownKeys(raw, MACHINE_KEYS, "machine", options);
+  const context = m.context_type.toLowerCase().replace(/context$/, "");
+  let transport: Transport;
+  if (context === "lazylocal") transport = lazyLocal();
+  else if (context === "local") {
+    if (!m.remote_root) {
+      throw new TypeError(
+        `Invalid machine.remote_root: required for ${m.context_type}, got ${
+          JSON.stringify(m.remote_root)
+        }`,
+      );
+    }
+    const symlink = m.remote_profile?.symlink;
+    transport = local({
+      remoteRoot: m.remote_root,
+      symlink: typeof symlink === "boolean" ? symlink : true,
+    });
+  } else if (["ssh", "hdfs", "bohrium", "dpcloudserver", "lebesgue", "openapi"].includes(context)) {
+    throw new TypeError(
+      `Unsupported machine.context_type: "${m.context_type}" is not supported yet (supported: LazyLocalContext, LocalContext)`,
+    );
+  } else {
+    throw new TypeError(
+      `Invalid machine.context_type: expected LazyLocalContext, LocalContext or SSHContext, got "${m.context_type}"`,
+    );
+  }
+  const batch = m.batch_type.toLowerCase();
+  let target: Target;
+  if (batch === "shell") target = shell(transport);
+  else if (batch === "slurm") target = slurm(transport);
+  else if (batch === "slurmjobarray") target = slurmJobArray(transport);
+  else if (
+    [
+      "pbs",
+      "torque",
+      "sge",
+      "lsf",
+      "jh_unischeduler",
+      "fugaku",
+      "distributedshell",
+      "bohrium",
+      "dpcloudserver",
+      "lebesgue",
+      "openapi",
+    ].includes(batch)
+  ) {
+    throw new TypeError(
+      `Unsupported machine.batch_type: "${m.batch_type}" is not supported yet (supported: Shell, Slurm, SlurmJobArray)`,
+    );
+  } else {
+    throw new TypeError(
+      `Invalid machine.batch_type: expected Shell, Slurm, SlurmJobArray, PBS, Torque, SGE or LSF, got "${m.batch_type}"`,
+    );
+  }
+  return { target, localRoot: m.local_root ?? undefined, retryCount: m.retry_count ?? 3 };
+}
+
+/**
+ * Loads a dpdispatcher resources dict (snake_case keys, dpdispatcher's defaults).
+ *
+ * @example
+ * ```ts
+ * import { loadResources } from "@deepmodeling/dpdispatcher";
+ *
+ * const r = loadResources({ number_node: 1, cpu_per_node: 4, gpu_per_node: 1, queue_name: "GPUV100", group_size: 5 });
+ * console.log(r.cpuPerNode, r.groupSize); // 4 5
+ * ```
+ */
+export function loadResources(input: unknown, options: LoadOptions = {}): Resources {
+  const raw = object(input, "resources");
+  unknownKeys(raw, RESOURCES_KEYS, "resources", options);
+  const converted: Json = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!RESOURCES_KEYS.includes(key)) continue;
+    if (key === "strategy" && value && typeof value === "object") {
+      unknownKeys(value as Json, STRATEGY_KEYS, "resources.strategy", options);
+      converted.strategy = Object.fromEntries(
+        Object.entries(value as Json).filter(([k]) => STRATEGY_KEYS.includes(k)).map((
+          [k, v],
+        ) => [camel(k), v]),
+      );
+    } else if (key === "kwargs" && value && typeof value === "object") {
+      converted.kwargs = Object.fromEntries(
+        Object.entries(value as Json).map(([k, v]) => [camel(k), v as JsonValue]),
+      );
+    } else converted[camel(key)] = value;
+  }
+  try {
+    return resources(converted as never);
+  } catch (e) {
+    throw snakeError(e);
+  }
+}
+
+/** Loads one dpdispatcher task dict. */
+export function loadTask(input: unknown, options: LoadOptions = {}, path = "task"): Task {
+  const raw = object(input, path);
+  unknownKeys(raw, TASK_KEYS, path, options);
+  const converted = Object.fromEntries(
+    Object.entries(raw).filter(([k]) => TASK_KEYS.includes(k)).map(([k, v]) => [camel(k), v]),
+  );
+  try {
+    return task(converted as never);
+  } catch (e) {
+    throw snakeError(e, path);
+  }
+}
+
+/** Rewrites a camelCase field path in an error back to the JSON's snake_case keys. */
+function snakeError(e: unknown, root?: string): unknown {
+  if (!(e instanceof TypeError)) return e;
+  const message = e.message.replace(
+    /Invalid (resources|task)((?:\.[A-Za-z]+|\[\d+\])*)/g,
+    (_m, head: string, rest: string) =>
+      `Invalid ${root ?? head}${rest.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+  );
+  return new TypeError(message, { cause: e });
+}
+
+/** A dpdispatcher submission, loaded: the builder to run, and the run options it implies. */
+export interface LoadedSubmission {
+  /** The immutable builder, ready to `.render()` or `.run()`. */
+  readonly builder: Dispatch;
+  /** `machine.retry_count`. */
+  readonly retryCount: number;
+}
+
+/**
+ * Loads a dpdispatcher submission dict (the `dpdisp submit FILE` format): `work_base`, `machine`,
+ * `resources`, `task_list`, `forward_common_files`, `backward_common_files`. A relative
+ * `work_base` is taken from `local_root` (as dpdispatcher does), or else from `baseDir`.
+ *
+ * @example
+ * ```ts
+ * import { loadSubmission } from "@deepmodeling/dpdispatcher";
+ *
+ * const { builder } = loadSubmission({
+ *   work_base: "work/",
+ *   machine: { batch_type: "Shell", context_type: "LazyLocalContext", local_root: "./" },
+ *   resources: { group_size: 2 },
+ *   task_list: [{ command: "echo hi", task_work_path: "t0/" }],
+ * });
+ * console.log(builder.toPlan().jobs.length); // 1
+ * ```
+ */
+export function loadSubmission(
+  input: unknown,
+  options: LoadOptions & { baseDir?: string } = {},
+): LoadedSubmission {
+  const raw = object(input, "submission");
+  unknownKeys(raw, SUBMISSION_KEYS, "submission", options);
+  const machine = loadMachine(raw.machine, options);
+  const res = loadResources(raw.resources, options);
+  if (!Array.isArray(raw.task_list)) {
+    throw new TypeError(
+      `Invalid submission.task_list: expected an array of tasks, got ${
+        JSON.stringify(raw.task_list)
+      }`,
+    );
+  }
+  const tasks = raw.task_list.map((t, i) => loadTask(t, options, `submission.task_list[${i}]`));
+  const workBase = typeof raw.work_base === "string" ? raw.work_base : ".";
+  const root = machine.localRoot ?? options.baseDir ?? ".";
+  const base = isAbsolute(workBase) ? workBase : join(root, workBase);
+  const list = (key: string): string[] => {
+    const value = raw[key] ?? [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+      throw new TypeError(
+        `Invalid submission.${key}: expected a list of paths, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value as string[];
+  };
+  const builder = dispatch({ workBase: base })
+    .on(machine.target)
+    .with(res)
+    .tasks(tasks)
+    .forwardCommonFiles(...list("forward_common_files"))
+    .backwardCommonFiles(...list("backward_common_files"));
+  return { builder, retryCount: machine.retryCount };
+}
+
+/** Reads a JSON file, with the file and position in the error on bad JSON. */
+export function readJsonFile(path: string): { value: unknown; dir: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new TypeError(`Cannot read "${path}"`);
+  }
+  try {
+    return { value: JSON.parse(text), dir: dirname(path) };
+  } catch (e) {
+    throw new TypeError(`Invalid JSON in "${path}": ${(e as Error).message}`);
+  }
+}
