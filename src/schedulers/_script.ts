@@ -106,6 +106,7 @@ export function renderScript(header: string, job: ScriptJob): string {
     `set -C`,
     `if ! { : > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
     `set +C`,
+    `echo "\${SLURM_JOB_ID:-$$}" >| "$dpd_prefix.run" # who holds the attempt, for recovery`,
     `printf -v dpd_start '%(%s)T' -1`,
     `cd "$dpd_root" || exit 1`,
     "",

@@ -21,10 +21,16 @@ dpd_launch() { # attempt prefix, script, attempt, hash
     ( exec "$dpd_detach" bash "$2" "$3" >|"$1.out" 2>|"$1.err" </dev/null ) &
     echo "$!" >| "$1.pid"
     echo "$4 $!"
-  else
-    read -r pid < "$1.pid"
-    echo "$4 $pid"
+    return
   fi
+  read -r pid < "$1.pid"
+  # A launcher killed between the lock and the pid: the job names itself in .run if it started.
+  [ -z "$pid" ] && [ -s "$1.run" ] && read -r pid < "$1.run"
+  if [ -z "$pid" ] && [ -n "$(find "$1.pid" -mmin +0.5 2>/dev/null)" ]; then
+    rm -f "$1.pid" && dpd_launch "$@" # it never started: launch it now
+    return
+  fi
+  echo "$4 $pid"
 }`;
 
 /**

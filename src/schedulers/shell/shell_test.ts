@@ -83,3 +83,30 @@ Deno.test("a recycled pid running another program does not count as the job", ()
     /ps exited with code 2/,
   );
 });
+
+Deno.test("a launch interrupted between the lock and the pid is recovered, never doubled", async () => {
+  const dir = await Deno.makeTempDir();
+  const [fresh, started, stale] = await jobs(dir, {
+    cccc3333: "sleep 30",
+    dddd4444: "sleep 30",
+    eeee5555: "sleep 30",
+  });
+  // Lock just taken, pid not written yet: wait.
+  await Deno.writeTextFile(`${fresh.attemptPrefix}.pid`, "");
+  // The job started and named itself in .run before the launcher could write the pid: adopt it.
+  await Deno.writeTextFile(`${started.attemptPrefix}.pid`, "");
+  await Deno.writeTextFile(`${started.attemptPrefix}.run`, "4242\n");
+  // An old empty lock and no .run: the job never started, launch it.
+  await Deno.writeTextFile(`${stale.attemptPrefix}.pid`, "");
+  await execLocal(["touch", "-d", "2 minutes ago", `${stale.attemptPrefix}.pid`]);
+  const out = sh.parseSubmit(await execLocal(sh.submitArgv([fresh, started, stale])), [
+    fresh,
+    started,
+    stale,
+  ]);
+  assert.equal(out[0].ok === false && out[0].kind, "transient");
+  assert.deepEqual(out[1], { ok: true, id: "4242" });
+  assert.ok(out[2].ok && alive(out[2].id), "the stale attempt was launched");
+  if (out[2].ok) await execLocal(sh.cancelArgv([out[2].id]));
+  await Deno.remove(dir, { recursive: true });
+});

@@ -11,6 +11,7 @@ dpd_tasks="$dpd_root/.dpdispatcher/tasks"
 set -C
 if ! { : > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of dpd-819459b829f6 already ran" >&2; exit 0; fi
 set +C
+echo "${SLURM_JOB_ID:-$$}" >| "$dpd_prefix.run" # who holds the attempt, for recovery
 printf -v dpd_start '%(%s)T' -1
 cd "$dpd_root" || exit 1
 
