@@ -1,0 +1,29 @@
+/**
+ * dpdispatcher's class-style API for line-by-line ports, and its JSON loaders.
+ *
+ * @example
+ * ```ts
+ * import { JobStatus, Machine, Resources, Submission, Task } from "@deepmodeling/dpdispatcher/compat";
+ *
+ * console.log(JobStatus.finished); // 5
+ * ```
+ *
+ * @module
+ */
+export {
+  JobStatus,
+  Machine,
+  Resources,
+  type RunSubmissionOptions,
+  Submission,
+  Task,
+} from "./classes.ts";
+export {
+  type LoadedMachine,
+  type LoadedSubmission,
+  loadMachine,
+  type LoadOptions,
+  loadResources,
+  loadSubmission,
+  loadTask,
+} from "./load.ts";
