@@ -165,7 +165,7 @@ Deno.test("job arrays: one script with a case per element, --array of the unfini
     3,
   );
   const argv = target.scheduler.submitArgv([{ ...req("a"), elements: [0, 2] }]);
-  assert.match(argv[2], /dpd_sbatch a dpd-a-0 0 \/r\/a\.0 \/r\/a\.sh 0,2%2 &/);
+  assert.match(argv[2], /dpd_sbatch a dpd-a-0 0 \/r\/a\.0 \/r\/a\.sh 0,2%2$/m);
   const st = target.scheduler.parseStatus({
     exitCode: 0,
     stdout:
@@ -217,4 +217,33 @@ Deno.test("a header template file replaces the header, filled from the resources
       ).render(),
     /customizedScriptHeaderTemplateFile: cannot read ".*nope\.sh"/,
   );
+});
+
+Deno.test("the submit script reads the job id past sbatch warnings and reports refusals", async () => {
+  // A stand-in for sbatch printing what the real one prints: a warning on stderr, then the id.
+  const bin = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${bin}/sbatch`,
+    `#!/bin/bash
+case "$*" in
+  *dpd-warn*) echo "sbatch: warning: can't honor --ntasks-per-node set to 4" >&2; echo "4242;localcluster";;
+  *dpd-fail*) echo "sbatch: error: Batch job submission failed: Invalid partition name specified" >&2; exit 1;;
+esac
+`,
+  );
+  await Deno.chmod(`${bin}/sbatch`, 0o755);
+  const requests = [req("warn"), req("fail")].map((r) => ({ ...r, name: `dpd-${r.hash}` }));
+  const argv = s.submitArgv(requests);
+  const run = new Deno.Command(argv[0], {
+    args: argv.slice(1) as string[],
+    env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+  }).outputSync();
+  const out = s.parseSubmit({
+    exitCode: run.code,
+    stdout: new TextDecoder().decode(run.stdout),
+    stderr: "",
+  }, requests);
+  assert.deepEqual(out[0], { ok: true, id: "4242" });
+  assert.equal(out[1].ok === false && out[1].kind, "fatal");
+  assert.match(out[1].ok === false ? out[1].error : "", /Invalid partition name specified/);
 });
