@@ -5,7 +5,7 @@ import type { RunReport } from "../runner/report.ts";
 import { cancelPlan } from "../runner/cancel.ts";
 import { resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
 import { renderJobs } from "../runner/stage.ts";
-import { STATE_DIR } from "../schedulers/_script.ts";
+import { jobsDirOf } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 // The default target is the one adapter the core names: `dispatch()` alone runs locally in place.
 import { shell } from "../schedulers/shell/shell.ts";
@@ -122,7 +122,7 @@ export class Dispatch {
     const runRoot = this.target.transport.runRoot(resolve(plan.workBase), plan.runId);
     return renderJobs(plan, this.target, {
       runRoot,
-      jobsDir: `${runRoot}/${STATE_DIR}/${plan.runId}`,
+      jobsDir: jobsDirOf(runRoot, plan.runId),
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Plan, PlanJob } from "../plan/plan.ts";
 import type { Task } from "../plan/task.ts";
-import { attemptPrefix, scriptPath, STATE_DIR } from "../schedulers/_script.ts";
+import { attemptPrefix, exitCodePath, jobsDirOf, scriptPath } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import type { Journal } from "../state/journal.ts";
 import {
@@ -76,7 +76,7 @@ export class RunContext {
       ...init,
       state: fold(init.journal.records),
       runRoot,
-      jobsDir: `${runRoot}/${STATE_DIR}/${init.plan.runId}`,
+      jobsDir: jobsDirOf(runRoot, init.plan.runId),
     });
   }
 
@@ -143,6 +143,24 @@ export class RunContext {
       path: `${prefix}.${k}.end`,
       tasks: tasks.slice(k * chunk, (k + 1) * chunk),
     }));
+  }
+
+  /**
+   * The exit code each task of the given jobs left in its exit-code file (`null`: none), read
+   * in one batch for all jobs: for jobs that stopped without an end file, or were cancelled.
+   */
+  async readExitCodes(jobs: readonly string[]): Promise<Record<string, number | null>[]> {
+    const tasks = jobs.map((job) => this.tasksOf(this.job(job)));
+    const texts = await this.conn.readFiles(
+      tasks.flat().map((t) => `${this.runRoot}/${exitCodePath(t)}`),
+    );
+    let at = 0;
+    return tasks.map((list) =>
+      Object.fromEntries(list.map((t) => {
+        const text = texts[at++]?.trim();
+        return [t.hash, text && /^\d+$/.test(text) ? Number(text) : null];
+      }))
+    );
   }
 
   /** Path prefix of one attempt's files on the execution side. */

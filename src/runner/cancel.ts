@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { CommandError } from "../errors.ts";
 import type { Plan } from "../plan/plan.ts";
-import { exitCodePath, STATE_DIR } from "../schedulers/_script.ts";
+import { STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import { Journal } from "../state/journal.ts";
 import type { JournalRecord } from "../state/run_state.ts";
@@ -50,11 +50,8 @@ export async function cancelLive(ctx: RunContext, reason: string): Promise<numbe
     );
   }
   // Tasks that finished before the cancel keep their results: their exit codes go on record.
-  const tasks = live.map((job) => ctx.tasksOf(ctx.job(job)));
-  const texts = await ctx.conn.readFiles(
-    tasks.flat().map((t) => `${ctx.runRoot}/${exitCodePath(t)}`),
-  );
-  let at = 0;
+  // Tasks that finished before the cancel keep their results: their exit codes go on record.
+  const codes = await ctx.readExitCodes(live);
   const now = Date.now();
   await ctx.record(
     live.map((job, k): JournalRecord => ({
@@ -62,9 +59,7 @@ export async function cancelLive(ctx: RunContext, reason: string): Promise<numbe
       job,
       attempt: ctx.jobState(job)!.submitted!.attempt,
       ok: false,
-      codes: Object.fromEntries(
-        tasks[k].map((t) => [t.hash, texts[at++]?.trim() === "0" ? 0 : null]),
-      ),
+      codes: codes[k],
       reason,
       cancelled: true,
       at: now,

@@ -1,5 +1,4 @@
 import { FAILURE_WORDS } from "../schedulers/_classes.ts";
-import { exitCodePath } from "../schedulers/_script.ts";
 import { type JobEnd, mergeEnds, parseEndFile } from "../schedulers/end_file.ts";
 import type { SchedulerStatus } from "../schedulers/scheduler.ts";
 import type { JournalRecord } from "../state/run_state.ts";
@@ -105,6 +104,7 @@ export async function poll(
       !ends.has(j) && verdict.get(j)!.state === "gone" && !memory.deferred.has(j)
     );
     if (gone.length > 0) await read(gone);
+    const dead: string[] = [];
     for (const j of gone) {
       if (ends.has(j)) continue;
       const since = memory.goneSince.get(j) ?? now;
@@ -117,12 +117,11 @@ export async function poll(
         : ctx.target.transport.endFileGraceMs ?? ctx.target.scheduler.endFileGraceMs ?? 0;
       if (now - since < grace) continue;
       memory.goneSince.delete(j);
-      const tasks = ctx.tasksOf(ctx.job(j));
-      const texts = await ctx.conn.readFiles(tasks.map((t) => `${ctx.runRoot}/${exitCodePath(t)}`));
-      const codes = Object.fromEntries(tasks.map((t, i) => {
-        const text = texts[i]?.trim();
-        return [t.hash, text && /^\d+$/.test(text) ? Number(text) : null];
-      }));
+      dead.push(j);
+    }
+    const deadCodes = dead.length > 0 ? await ctx.readExitCodes(dead) : [];
+    dead.forEach((j, k) => {
+      const codes = deadCodes[k];
       const ok = Object.values(codes).every((c) => c === 0);
       const s = verdict.get(j)!;
       const failure = ok ? undefined : s.failure ?? "lost";
@@ -138,7 +137,7 @@ export async function poll(
           : undefined,
         at: now,
       });
-    }
+    });
   }
   for (const [job, end] of ends) {
     const s = verdict.get(job);

@@ -5,6 +5,11 @@ import type { ScriptJob } from "./scheduler.ts";
 /** Directory name used for dpdispatcher's own files, in the run root and in task dirs. */
 export const STATE_DIR = ".dpdispatcher";
 
+/** The directory of a run's scripts and per-attempt files, under its run root. */
+export function jobsDirOf(runRoot: string, runId: string): string {
+  return `${runRoot}/${STATE_DIR}/${runId}`;
+}
+
 /** Where a job's script lives. */
 export function scriptPath(jobsDir: string, hash: string): string {
   return `${jobsDir}/${hash}.sh`;

@@ -71,10 +71,10 @@ export class Journal implements AsyncDisposable {
     const lockPath = join(stateDir, `${runId}.lock`);
     await lock(lockPath, runId);
     try {
-      const records = await Journal.read(path);
+      const text = await readText(path);
+      const records = parse(text, path);
       // A crash mid-write leaves a torn last line: cut it off, or the next record would be
       // appended onto it and both would be lost.
-      const text = await readFile(path, "utf8").catch(() => "");
       if (text !== "" && !text.endsWith("\n")) {
         await truncate(path, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
       }
@@ -88,22 +88,7 @@ export class Journal implements AsyncDisposable {
 
   /** Reads a journal without locking it (for status views); [] when absent. */
   static async read(path: string): Promise<JournalRecord[]> {
-    const text = await readFile(path, "utf8").catch((e) => {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
-      throw e;
-    });
-    const records: JournalRecord[] = [];
-    const lines = text.split("\n");
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] === "") continue;
-      try {
-        records.push(JSON.parse(lines[i]));
-      } catch (cause) {
-        if (i >= lines.length - 2) break; // the torn last line of a crash
-        throw new StateError(`Cannot read line ${i + 1} of journal "${path}"`, path, { cause });
-      }
-    }
-    return records;
+    return parse(await readText(path), path);
   }
 
   /** Appends records; with `sync`, returns only once they are on disk. */
@@ -130,4 +115,27 @@ export async function writeAtomic(path: string, content: string): Promise<void> 
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, content);
   await rename(tmp, path);
+}
+
+function readText(path: string): Promise<string> {
+  return readFile(path, "utf8").catch((e) => {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw e;
+  });
+}
+
+/** Journal lines as records; a torn last line (a crash mid-write) is ignored. */
+function parse(text: string, path: string): JournalRecord[] {
+  const records: JournalRecord[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === "") continue;
+    try {
+      records.push(JSON.parse(lines[i]));
+    } catch (cause) {
+      if (i >= lines.length - 2) break;
+      throw new StateError(`Cannot read line ${i + 1} of journal "${path}"`, path, { cause });
+    }
+  }
+  return records;
 }

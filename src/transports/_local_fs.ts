@@ -13,6 +13,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Stats } from "node:fs";
 import { glob } from "tinyglobby";
 import type { ExecResult, TransferResult } from "./transport.ts";
 
@@ -55,10 +56,10 @@ export async function expand(base: string, entry: string): Promise<string[]> {
   }
 }
 
-async function* walk(base: string, rel: string): AsyncGenerator<string> {
+async function* walk(base: string, rel: string): AsyncGenerator<{ rel: string; info: Stats }> {
   const info = await stat(join(base, rel));
   if (!info.isDirectory()) {
-    yield rel;
+    yield { rel, info };
     return;
   }
   for (const name of await readdir(join(base, rel))) yield* walk(base, join(rel, name));
@@ -90,10 +91,9 @@ export async function copyEntries(
         files++;
         continue;
       }
-      for await (const rel of walk(from, match)) {
+      for await (const { rel, info } of walk(from, match)) {
         const src = join(from, rel);
         const dst = join(to, rel);
-        const info = await stat(src);
         const old = await stat(dst).catch(() => undefined);
         if (old && old.size === info.size && Math.trunc(old.mtimeMs) === Math.trunc(info.mtimeMs)) {
           continue;
