@@ -3,8 +3,17 @@ import type { Plan } from "../plan/plan.ts";
 import type { FailureClass } from "../schedulers/_classes.ts";
 import type { RunState } from "../state/run_state.ts";
 
-/** A job's state in a report. */
-export type JobReportState = "pending" | "running" | "finished" | "failed" | "dropped";
+/**
+ * A job's state in a report. `cancelled`: its latest attempt was cancelled on request and no
+ * runner resubmitted it yet (the next run does).
+ */
+export type JobReportState =
+  | "pending"
+  | "running"
+  | "cancelled"
+  | "finished"
+  | "failed"
+  | "dropped";
 
 /** One job of a report. */
 export interface JobReport {
@@ -88,7 +97,7 @@ export function buildReport(
       hash: pj.hash,
       name: pj.name,
       id: j?.submitted?.id,
-      state: j?.final?.state ?? (live ? "running" : "pending"),
+      state: j?.final?.state ?? (live ? "running" : ended?.cancelled ? "cancelled" : "pending"),
       attempts: j?.attempts ?? 0,
       exitCodes: Object.fromEntries(j?.codes ?? []),
       durationMs: ended?.start && ended.end ? (ended.end - ended.start) * 1000 : undefined,

@@ -58,7 +58,18 @@ export type JournalRecord =
     readonly reason?: string;
     readonly at: number;
   }
-  | { readonly t: "common"; readonly missing: readonly string[]; readonly at: number };
+  | { readonly t: "common"; readonly missing: readonly string[]; readonly at: number }
+  | {
+    /** `dpdisp submission --reset-fail-count`: these jobs get their full retry budget again. */
+    readonly t: "reset";
+    readonly jobs: readonly string[];
+    readonly at: number;
+  }
+  | {
+    /** `dpdisp submission --clean` removed the staged copy: the next run stages again. */
+    readonly t: "cleaned";
+    readonly at: number;
+  };
 
 /** Ended-record fields kept per job. */
 export type Ending = Extract<JournalRecord, { t: "ended" }>;
@@ -162,6 +173,19 @@ export function apply(state: RunState, record: JournalRecord): void {
     }
     case "final":
       job(state, record.job).final = { state: record.state, reason: record.reason };
+      return;
+    case "reset":
+      for (const hash of record.jobs) {
+        const j = job(state, hash);
+        j.failures = 0;
+        if (j.final?.state === "failed") j.final = undefined;
+        // Failed tasks' logs were collected; their results are still to come.
+        for (const task of j.collected) if (!j.succeeded.has(task)) j.collected.delete(task);
+      }
+      return;
+    case "cleaned":
+      state.staged = false;
+      state.stagedRoot = undefined;
       return;
   }
 }
