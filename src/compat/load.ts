@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { type Dispatch, dispatch } from "../plan/dispatch.ts";
-import { parseWith } from "../plan/_validate.ts";
+import { parseWith, relativePath } from "../plan/_validate.ts";
 import { type JsonValue, type Resources, resources } from "../plan/resources.ts";
 import { type Task, task } from "../plan/task.ts";
 import type { Target } from "../schedulers/scheduler.ts";
@@ -87,7 +88,8 @@ function unknownKeys(
   options: LoadOptions,
 ): void {
   for (const key of Object.keys(obj)) {
-    if (known.includes(key)) continue;
+    // dpdispatcher drops keys starting with "_" before checking ("_comment").
+    if (known.includes(key) || key.startsWith("_")) continue;
     const close = suggest(key, known);
     const message = `Unknown key ${path}.${key}${close ? ` (did you mean "${close}"?)` : ""}`;
     if (options.strict) throw new TypeError(message);
@@ -95,8 +97,12 @@ function unknownKeys(
   }
 }
 
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
 function object(value: unknown, path: string): Json {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  if (value === undefined) throw new TypeError(`Invalid ${path}: missing (expected an object)`);
+  if (!isObject(value)) {
     throw new TypeError(`Invalid ${path}: expected an object, got ${JSON.stringify(value)}`);
   }
   return value as Json;
@@ -114,7 +120,8 @@ export interface LoadedMachine {
   readonly retryCount: number;
 }
 
-const machineSchema = z.object({
+/** The zod schema of a dpdispatcher machine dict (after `machine_type` became `batch_type`). */
+export const machineSchema = z.object({
   batch_type: z.string().min(1),
   context_type: z.string().min(1),
   local_root: z.string().nullable().optional(),
@@ -216,14 +223,14 @@ export function loadResources(input: unknown, options: LoadOptions = {}): Resour
   const converted: Json = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!RESOURCES_KEYS.includes(key)) continue;
-    if (key === "strategy" && value && typeof value === "object") {
+    if (key === "strategy" && isObject(value)) {
       unknownKeys(value as Json, STRATEGY_KEYS, "resources.strategy", options);
       converted.strategy = Object.fromEntries(
         Object.entries(value as Json).filter(([k]) => STRATEGY_KEYS.includes(k)).map((
           [k, v],
         ) => [camel(k), v]),
       );
-    } else if (key === "kwargs" && value && typeof value === "object") {
+    } else if (key === "kwargs" && isObject(value)) {
       converted.kwargs = Object.fromEntries(
         Object.entries(value as Json).map(([k, v]) => [camel(k), v as JsonValue]),
       );
@@ -271,8 +278,9 @@ export interface LoadedSubmission {
 
 /**
  * Loads a dpdispatcher submission dict (the `dpdisp submit FILE` format): `work_base`, `machine`,
- * `resources`, `task_list`, `forward_common_files`, `backward_common_files`. A relative
- * `work_base` is taken from `local_root` (as dpdispatcher does), or else from `baseDir`.
+ * `resources`, `task_list`, `forward_common_files`, `backward_common_files`. `work_base` is
+ * required; a relative one is taken from `local_root` (as dpdispatcher does), or else from
+ * `baseDir`.
  *
  * @example
  * ```ts
@@ -295,46 +303,85 @@ export function loadSubmission(
   unknownKeys(raw, SUBMISSION_KEYS, "submission", options);
   const machine = loadMachine(raw.machine, options);
   const res = loadResources(raw.resources, options);
-  if (!Array.isArray(raw.task_list)) {
+  if (!Array.isArray(raw.task_list) || raw.task_list.length === 0) {
     throw new TypeError(
-      `Invalid submission.task_list: expected an array of tasks, got ${
+      `Invalid submission.task_list: expected a non-empty array of tasks, got ${
         JSON.stringify(raw.task_list)
       }`,
     );
   }
   const tasks = raw.task_list.map((t, i) => loadTask(t, options, `submission.task_list[${i}]`));
-  const workBase = typeof raw.work_base === "string" ? raw.work_base : ".";
+  if (typeof raw.work_base !== "string" || raw.work_base.trim() === "") {
+    const why = raw.work_base === undefined
+      ? "missing (expected a directory path)"
+      : `expected a directory path, got ${JSON.stringify(raw.work_base)}`;
+    throw new TypeError(`Invalid submission.work_base: ${why}`);
+  }
   const root = machine.localRoot ?? options.baseDir ?? ".";
-  const base = isAbsolute(workBase) ? workBase : join(root, workBase);
-  const list = (key: string): string[] => {
-    const value = raw[key] ?? [];
-    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-      throw new TypeError(
-        `Invalid submission.${key}: expected a list of paths, got ${JSON.stringify(value)}`,
-      );
-    }
-    return value as string[];
-  };
+  const base = isAbsolute(raw.work_base) ? raw.work_base : join(root, raw.work_base);
   const builder = dispatch({ workBase: base })
     .on(machine.target)
     .with(res)
     .tasks(tasks)
-    .forwardCommonFiles(...list("forward_common_files"))
-    .backwardCommonFiles(...list("backward_common_files"));
+    .forwardCommonFiles(...commonFiles(raw, "forward_common_files"))
+    .backwardCommonFiles(...commonFiles(raw, "backward_common_files"));
   return { builder, retryCount: machine.retryCount };
 }
 
-/** Reads a JSON file, with the file and position in the error on bad JSON. */
-export function readJsonFile(path: string): { value: unknown; dir: string } {
+const commonFilesSchema = z.array(relativePath("a common file")).default([]);
+
+function commonFiles(raw: Json, key: string): string[] {
+  return parseWith(commonFilesSchema, raw[key], `submission.${key}`);
+}
+
+const SNAKE_FIELDS: readonly [RegExp, (...groups: string[]) => string][] = [
+  [/^tasks\[(\d+)\]/, (i) => `submission.task_list[${i}]`],
+  [/^(forward|backward)CommonFiles/, (which) => `submission.${which}_common_files`],
+  [/^workBase/, () => "submission.work_base"],
+];
+
+/**
+ * Rewrites the field names in a plan- or run-level error message (`Invalid tasks[0].forwardFiles:
+ * ...`) into the JSON keys of a dpdispatcher submission (`Invalid
+ * submission.task_list[0].forward_files: ...`), so the CLI names what the user wrote.
+ */
+export function toSubmissionKeys(message: string): string {
+  return message.replace(/^Invalid ([A-Za-z_.\[\]\d]+)/, (_m, field: string) => {
+    let out = field;
+    for (const [pattern, to] of SNAKE_FIELDS) {
+      out = out.replace(pattern, (_: string, ...groups: string[]) => to(...groups));
+    }
+    return `Invalid ${out.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+  });
+}
+
+/**
+ * Reads a JSON or (by its `.yaml`/`.yml` extension) YAML file; a bad file is a one-line
+ * `TypeError` naming the file and the position.
+ */
+export function readInputFile(path: string): { value: unknown; dir: string } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
-  } catch {
-    throw new TypeError(`Cannot read "${path}"`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code;
+    throw new TypeError(`Cannot read "${path}": ${why ?? (e as Error).message}`);
+  }
+  if (/\.ya?ml$/i.test(path)) {
+    try {
+      return { value: parseYaml(text), dir: dirname(path) };
+    } catch (e) {
+      const first = (e as Error).message.split("\n")[0].trim();
+      throw new TypeError(`Invalid YAML in "${path}": ${first}`);
+    }
   }
   try {
     return { value: JSON.parse(text), dir: dirname(path) };
   } catch (e) {
-    throw new TypeError(`Invalid JSON in "${path}": ${(e as Error).message}`);
+    throw new TypeError(`Invalid JSON in "${path}": ${(e as Error).message.split("\n")[0]}`);
   }
 }
+
+/** Same as {@linkcode readInputFile} (which also reads YAML); kept for its callers. */
+export const readJsonFile: (path: string) => { value: unknown; dir: string } = readInputFile;

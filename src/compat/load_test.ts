@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { loadMachine, loadResources, loadSubmission, loadTask } from "./load.ts";
+import {
+  loadMachine,
+  loadResources,
+  loadSubmission,
+  loadTask,
+  readInputFile,
+  toSubmissionKeys,
+} from "./load.ts";
 
 // The seed document's Getting Started files (machine.json with its SSH context swapped for a
 // local one, since SSH is not supported yet).
@@ -150,4 +157,75 @@ Deno.test("a loaded submission runs end to end on the local Shell target", async
   for (let i = 1; i <= 4; i++) {
     assert.equal(await Deno.readTextFile(`${base}/work/dir${i}/out.txt`), `example ${i}`);
   }
+});
+
+Deno.test("keys starting with _ are comments, as in dpdispatcher, even with strict", () => {
+  const warnings: string[] = [];
+  loadResources({ _comment: "GPU queue", group_size: 1 }, {
+    strict: true,
+    onWarning: (w) => warnings.push(w),
+  });
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("a submission needs work_base, tasks, and common files inside the work base", () => {
+  const base = { machine, resources: res, task_list: [taskJson] };
+  assert.throws(() => loadSubmission(base), /^TypeError: Invalid submission\.work_base: missing/);
+  assert.throws(
+    () => loadSubmission({ ...base, work_base: 3 }),
+    /Invalid submission\.work_base: expected a directory path, got 3/,
+  );
+  assert.throws(
+    () => loadSubmission({ ...base, work_base: "w", task_list: [] }),
+    /Invalid submission\.task_list: expected a non-empty array of tasks, got \[\]/,
+  );
+  assert.throws(
+    () => loadSubmission({ ...base, work_base: "w", forward_common_files: ["/etc/passwd"] }),
+    /Invalid submission\.forward_common_files\[0\]: a common file must be relative.*"\/etc\/passwd"/,
+  );
+  assert.throws(
+    () => loadSubmission({ ...base, work_base: "w", backward_common_files: ["../up"] }),
+    /Invalid submission\.backward_common_files\[0\]: a common file must stay inside/,
+  );
+});
+
+Deno.test("run-time errors are told in the submission's own keys", () => {
+  assert.equal(
+    toSubmissionKeys('Invalid tasks[3].forwardFiles: "a.txt" does not exist in "/w/t3"'),
+    'Invalid submission.task_list[3].forward_files: "a.txt" does not exist in "/w/t3"',
+  );
+  assert.equal(
+    toSubmissionKeys('Invalid workBase: directory does not exist, got "w"'),
+    'Invalid submission.work_base: directory does not exist, got "w"',
+  );
+  assert.equal(
+    toSubmissionKeys('Invalid forwardCommonFiles: "x" does not exist in "/w"'),
+    'Invalid submission.forward_common_files: "x" does not exist in "/w"',
+  );
+  assert.equal(
+    toSubmissionKeys(
+      'Invalid resources.strategy.customizedScriptHeaderTemplateFile: cannot read "h"',
+    ),
+    'Invalid resources.strategy.customized_script_header_template_file: cannot read "h"',
+  );
+});
+
+Deno.test("input files may be JSON or YAML; a bad one is one line naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/m.yaml`, "batch_type: Shell\ncontext_type: LazyLocalContext\n");
+  assert.deepEqual(readInputFile(`${dir}/m.yaml`).value, {
+    batch_type: "Shell",
+    context_type: "LazyLocalContext",
+  });
+  await Deno.writeTextFile(`${dir}/bad.yml`, "a: [1, 2\nb: c\n");
+  assert.throws(() => readInputFile(`${dir}/bad.yml`), (e: Error) => {
+    assert.match(e.message, /^Invalid YAML in ".*bad\.yml": /);
+    assert.doesNotMatch(e.message, /\n/);
+    return true;
+  });
+  assert.throws(
+    () => readInputFile(`${dir}/none.json`),
+    /Cannot read ".*none\.json": no such file/,
+  );
+  await Deno.remove(dir, { recursive: true });
 });

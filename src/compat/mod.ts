@@ -18,6 +18,7 @@ export {
   Submission,
   Task,
 } from "./classes.ts";
+export { jsonSchema, SCHEMA_KINDS, type SchemaKind } from "./json_schema.ts";
 export {
   type LoadedMachine,
   type LoadedSubmission,

@@ -218,3 +218,6 @@ export function resources(input: ResourcesInput): Resources {
   }
   return deepFreeze({ kind: "resources" as const, ...r });
 }
+
+/** The zod schema behind {@linkcode ResourcesInput}, for generating a JSON Schema. */
+export const resourcesSchema: typeof schema = schema;

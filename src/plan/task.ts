@@ -112,3 +112,6 @@ export function task(input: TaskInput): Task {
     hash: hashOf(meaning).slice(0, 16),
   });
 }
+
+/** The zod schema behind {@linkcode TaskInput}, for generating a JSON Schema. */
+export const taskSchema: typeof schema = schema;
