@@ -51,8 +51,11 @@ export type {
 } from "./src/schedulers/scheduler.ts";
 export { type JobEnd, parseEndFile } from "./src/schedulers/end_file.ts";
 export { lazyLocal, local, type LocalOptions } from "./src/transports/local.ts";
+export { ssh, type SshOptions } from "./src/transports/ssh/ssh.ts";
+export { totp } from "./src/transports/ssh/totp.ts";
 export type {
   Connection,
+  ConnectOptions,
   ExecResult,
   TransferResult,
   Transport,
@@ -60,7 +63,13 @@ export type {
 export type { RunOptions } from "./src/runner/runner.ts";
 export type { RunEvent } from "./src/runner/events.ts";
 export type { JobReport, JobReportState, RunReport, TaskReport } from "./src/runner/report.ts";
-export { CommandError, type CommandResult, RunError, StateError } from "./src/errors.ts";
+export {
+  CommandError,
+  type CommandResult,
+  ConnectionError,
+  RunError,
+  StateError,
+} from "./src/errors.ts";
 export { readRuns } from "./src/state/status.ts";
 export {
   type LoadedMachine,

@@ -139,3 +139,40 @@ export class StateError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * The link to a remote host failed: it could not log in (refused, unknown or changed host key,
+ * authentication failed), or it dropped and did not come back within the reconnect budget.
+ * A rerun resumes the run where it stopped.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionError } from "@deepmodeling/dpdispatcher";
+ *
+ * const error = new ConnectionError("Cannot connect to hpc:22: connection refused", "hpc", 22, true);
+ * console.log(error.host, error.port, error.retryable); // "hpc" 22 true
+ * ```
+ */
+export class ConnectionError extends Error {
+  /** The host that could not be reached. */
+  readonly host: string;
+  /** Its port. */
+  readonly port: number;
+  /** True for network faults worth retrying; false for refusals (host key, authentication). */
+  readonly retryable: boolean;
+
+  /** Builds the error for one host. */
+  constructor(
+    message: string,
+    host: string,
+    port: number,
+    retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "ConnectionError";
+    this.host = host;
+    this.port = port;
+    this.retryable = retryable;
+  }
+}

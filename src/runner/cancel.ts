@@ -34,7 +34,7 @@ export async function cancelLive(ctx: RunContext, reason: string): Promise<numbe
   const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
   const argv = ctx.target.scheduler.cancelArgv(ids);
   const started = Date.now();
-  const result = await ctx.conn.exec(argv);
+  const result = await ctx.conn.exec(argv, { idempotent: true });
   // A job that ended meanwhile is no failure to cancel; anything else (controller unreachable)
   // is: journaling "cancelled" then would let the next run start a second copy beside it.
   if (

@@ -73,7 +73,9 @@ export async function runPlan(
   const stateDir = join(workBase, STATE_DIR);
   await using journal = await Journal.open(stateDir, plan.runId);
   const resumed = journal.records.length > 0;
-  const conn = await target.transport.connect();
+  const conn = await target.transport.connect({
+    onWarning: (message) => emit({ type: "warning", message }),
+  });
   try {
     const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit });
     if (!resumed) {

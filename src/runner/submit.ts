@@ -120,7 +120,8 @@ async function adopt(
   const requests = recovered.map((s) => requestOf(ctx, s));
   let found: ReadonlyMap<string, string>;
   try {
-    found = scheduler.parseLookup(await ctx.conn.exec(scheduler.lookupArgv(requests)), requests);
+    const lookup = scheduler.lookupArgv(requests);
+    found = scheduler.parseLookup(await ctx.conn.exec(lookup, { idempotent: true }), requests);
   } catch (e) {
     // The queue could not be read: never conclude "not submitted"; try again later.
     for (const s of recovered) {

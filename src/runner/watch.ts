@@ -82,7 +82,9 @@ export async function poll(
   const now = Date.now();
   if (ask.length > 0) {
     const jobs = ask.map((j) => ({ id: attempt(j).id, hash: j }));
-    const result = await ctx.conn.exec(ctx.target.scheduler.statusArgv(jobs));
+    const result = await ctx.conn.exec(ctx.target.scheduler.statusArgv(jobs), {
+      idempotent: true,
+    });
     const status = ctx.target.scheduler.parseStatus(result, jobs);
     for (const j of ask) {
       const s = status.get(attempt(j).id) ?? { state: "gone" };

@@ -22,8 +22,15 @@ export interface TransferResult {
 
 /** An open link to the execution side. The only code that touches disks, processes or networks. */
 export interface Connection extends AsyncDisposable {
-  /** Runs an argv and waits for it; never throws for a non-zero exit. */
-  exec(argv: readonly string[], options?: { readonly stdin?: string }): Promise<ExecResult>;
+  /**
+   * Runs an argv and waits for it; never throws for a non-zero exit. With `idempotent`, a
+   * remote transport may run it again after a dropped link; without it, a drop mid-command
+   * throws, since the command may or may not have run (a submission must not be repeated).
+   */
+  exec(
+    argv: readonly string[],
+    options?: { readonly stdin?: string; readonly idempotent?: boolean },
+  ): Promise<ExecResult>;
   /** Copies entries (files, directories, globs relative to both bases) to the execution side. */
   upload(
     localBase: string,
@@ -46,6 +53,12 @@ export interface Connection extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Options of {@linkcode Transport.connect}. */
+export interface ConnectOptions {
+  /** Receives notices in words (a dropped link, a reconnect attempt). */
+  readonly onWarning?: (message: string) => void;
+}
+
 /**
  * How to reach the execution side. A factory result: plain data plus `connect()`.
  * `options` is what a plan records of it, never secrets.
@@ -63,6 +76,6 @@ export interface Transport {
   runRoot(workBase: string, runId: string): string;
   /** Milliseconds a job's end file may take to become visible after the job left the scheduler (NFS caches listings); overrides the scheduler's own default. */
   readonly endFileGraceMs?: number;
-  /** Opens a connection. */
-  connect(): Promise<Connection>;
+  /** Opens a connection; notices such as reconnects go to `onWarning`. */
+  connect(options?: ConnectOptions): Promise<Connection>;
 }

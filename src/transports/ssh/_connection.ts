@@ -1,0 +1,390 @@
+// @ts-types="@types/ssh2"
+import type { SFTPWrapper } from "ssh2";
+import { Buffer } from "node:buffer";
+import { randomBytes } from "node:crypto";
+import { dirname } from "node:path";
+import type { Readable } from "node:stream";
+import { CommandError, ConnectionError } from "../../errors.ts";
+import { quote } from "../../schedulers/_quote.ts";
+import type { Connection, ExecResult, TransferResult } from "../transport.ts";
+import { type Hop, type Link, login, type LoginSettings, type Secrets } from "./_login.ts";
+import { listLocal, packFiles, unpackInto } from "./_tar.ts";
+
+/** Everything a connection needs; secrets stay in memory. */
+export interface SshSettings {
+  readonly hops: readonly Hop[];
+  readonly login: LoginSettings;
+  readonly secrets: Secrets;
+  /** Channels open at once on the shared connection (sshd's MaxSessions is 10 by default). */
+  readonly maxChannels: number;
+  /** Reconnect tries after a drop before the run stops (a rerun resumes it). */
+  readonly reconnectAttempts: number;
+  /** Run once after every login (dpdispatcher's `execute_command`). */
+  readonly executeCommand?: string;
+  /** Where reconnect notices go (the runner turns them into warning events). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** A stream that can feed a channel (Node streams and tar-stream's streamx ones). */
+interface Pipeable {
+  pipe(destination: NodeJS.WritableStream): unknown;
+  on(event: "error", listener: (e: Error) => void): unknown;
+}
+
+/** The channel closed without an exit status: the link went down under it. */
+class LinkLost extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Counts open channels so a run never exceeds the server's session limit. */
+class Slots {
+  #free: number;
+  #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((r) => this.#waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>) {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+// One line, no newlines: the login shell may be csh. Globs expand like the local side's.
+const DOWNLOAD =
+  `cd "$1" 2>/dev/null || exit 3; shift; shopt -s nullglob dotglob globstar; IFS=; ` +
+  `found=(); for p in "$@"; do if [[ $p == *[*?[]* ]]; then m=( $p ); elif [[ -e $p ]]; then ` +
+  `m=( "$p" ); else m=(); fi; if (( \${#m[@]} )); then found+=( "\${m[@]}" ); else ` +
+  `printf 'dpd-missing %s\\n' "$p" >&2; fi; done; (( \${#found[@]} )) || exit 0; ` +
+  `exec tar -c -h -f - -- "\${found[@]}"`;
+
+/**
+ * One SSH connection shared by every command and file operation of a run. It reconnects with
+ * exponential backoff when the link drops; operations that are safe to repeat are retried on
+ * the new link, and a submit cut off mid-way fails as "outcome unknown" so the runner looks the
+ * job up by name instead of submitting it again.
+ */
+export class SshConnection implements Connection {
+  readonly #settings: SshSettings;
+  readonly #slots: Slots;
+  #link?: Link;
+  #linking?: Promise<Link>;
+  #sftp?: { link: Link; sftp: Promise<SFTPWrapper> };
+  #closed = false;
+  /** Counters for benchmarks: exec channels opened and SFTP requests made. */
+  readonly stats = { logins: 0, execs: 0, sftpOps: 0 };
+
+  private constructor(settings: SshSettings) {
+    this.#settings = settings;
+    this.#slots = new Slots(Math.max(1, settings.maxChannels - 1)); // one is the SFTP channel
+  }
+
+  /** Logs in (retrying network faults briefly) and returns the connection. */
+  static async open(settings: SshSettings): Promise<SshConnection> {
+    const connection = new SshConnection(settings);
+    await connection.#getLink(Math.min(2, settings.reconnectAttempts));
+    return connection;
+  }
+
+  get #target(): Hop {
+    return this.#settings.hops[this.#settings.hops.length - 1];
+  }
+
+  #getLink(attempts = this.#settings.reconnectAttempts): Promise<Link> {
+    if (this.#closed) {
+      return Promise.reject(new Error(`The SSH connection to ${this.#target.host} is closed`));
+    }
+    if (this.#link && !this.#link.dead) return Promise.resolve(this.#link);
+    this.#linking ??= this.#relink(attempts).finally(() => (this.#linking = undefined));
+    return this.#linking;
+  }
+
+  async #relink(attempts: number): Promise<Link> {
+    const { hops, login: loginSettings, secrets, executeCommand } = this.#settings;
+    const started = Date.now();
+    for (let attempt = 0;; attempt++) {
+      try {
+        const link = await login(hops, loginSettings, secrets);
+        this.stats.logins++;
+        if (executeCommand) {
+          const result = await this.#execOn(link, executeCommand);
+          if (result.exitCode !== 0) {
+            link.end();
+            throw new CommandError("ssh.executeCommand failed", {
+              argv: [executeCommand],
+              host: this.#target.host,
+              ...result,
+              durationMs: 0,
+            });
+          }
+        }
+        this.#link = link;
+        return link;
+      } catch (e) {
+        if (!(e instanceof ConnectionError) || !e.retryable) throw e;
+        if (attempt >= attempts) {
+          const seconds = Math.round((Date.now() - started) / 1000);
+          throw new ConnectionError(
+            `${e.message}; gave up after ${attempt + 1} tries over ${seconds} s (rerun to resume)`,
+            e.host,
+            e.port,
+            true,
+            { cause: e },
+          );
+        }
+        const delay = Math.min(1000 * 2 ** attempt, 30_000);
+        this.#settings.onWarning?.(
+          `${e.message}; reconnecting in ${delay / 1000} s (try ${attempt + 1} of ${attempts})`,
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Runs an operation on the live link; after a drop, repeats it on a new link if it is safe to. */
+  async #withLink<T>(what: string, idempotent: boolean, op: (link: Link) => Promise<T>) {
+    while (true) {
+      const link = await this.#getLink();
+      try {
+        return await op(link);
+      } catch (e) {
+        if (!link.dead && !(e instanceof LinkLost)) {
+          // The close event may trail the failed operation by a moment.
+          await Promise.race([link.closed, sleep(100)]);
+          if (!link.dead) throw e;
+        }
+        if (this.#closed) throw e;
+        if (!idempotent) {
+          const { host, port } = this.#target;
+          throw new ConnectionError(
+            `The connection to ${host}:${port} dropped while running ${what}; it may or may not have run`,
+            host,
+            port,
+            true,
+            { cause: e },
+          );
+        }
+      }
+    }
+  }
+
+  #execOn(
+    link: Link,
+    command: string,
+    io: { stdin?: string | Pipeable; stdout?: (stream: Readable) => Promise<unknown> } = {},
+  ): Promise<ExecResult> {
+    return this.#slots.use(() => {
+      this.stats.execs++;
+      return new Promise<ExecResult>((resolve, reject) => {
+        link.client.exec(command, (err, channel) => {
+          if (err) return reject(link.dead ? new LinkLost(err.message) : err);
+          const out: Buffer[] = [];
+          const errs: Buffer[] = [];
+          let code: number | null | undefined;
+          let sink: Promise<unknown> = Promise.resolve();
+          channel.on("exit", (c: number | null) => (code = c ?? null));
+          channel.stderr.on("data", (d: Buffer) => errs.push(d));
+          if (io.stdout) sink = io.stdout(channel);
+          else channel.on("data", (d: Buffer) => out.push(d));
+          channel.on("close", () => {
+            sink.then(() => {
+              if (code === undefined) return reject(new LinkLost("channel closed"));
+              resolve({
+                exitCode: code,
+                stdout: Buffer.concat(out).toString("utf8"),
+                stderr: Buffer.concat(errs).toString("utf8"),
+              });
+            }, (e) => reject(code === undefined ? new LinkLost(String(e)) : e));
+          });
+          if (typeof io.stdin === "string") channel.end(io.stdin);
+          else if (io.stdin) {
+            io.stdin.on("error", (e: Error) => channel.emit("error", e));
+            io.stdin.pipe(channel);
+          } else channel.end();
+        });
+      });
+    });
+  }
+
+  #sftpOf(link: Link): Promise<SFTPWrapper> {
+    if (this.#sftp?.link !== link) {
+      const sftp = new Promise<SFTPWrapper>((resolve, reject) =>
+        link.client.sftp((err, s) => (err ? reject(err) : resolve(s)))
+      );
+      sftp.catch(() => {});
+      this.#sftp = { link, sftp };
+    }
+    return this.#sftp.sftp;
+  }
+
+  exec(
+    argv: readonly string[],
+    options?: { readonly stdin?: string; readonly idempotent?: boolean },
+  ): Promise<ExecResult> {
+    return this.#withLink(
+      argv.join(" ").slice(0, 80),
+      options?.idempotent ?? false,
+      (link) => this.#execOn(link, argv.map(quote).join(" "), { stdin: options?.stdin }),
+    );
+  }
+
+  async #run(link: Link, what: string, argv: readonly string[], stdin?: string) {
+    const started = Date.now();
+    const result = await this.#execOn(link, argv.map(quote).join(" "), { stdin });
+    if (result.exitCode !== 0) {
+      throw CommandError.of(what, argv, this.#target.host, result, started);
+    }
+    return result;
+  }
+
+  async upload(
+    localBase: string,
+    remoteBase: string,
+    entries: readonly string[],
+  ): Promise<TransferResult> {
+    const { files, dirs, missing } = await listLocal(localBase, entries);
+    if (files.length === 0 && dirs.length === 0) return { files: 0, bytes: 0, missing };
+    return this.#withLink("an upload", true, async (link) => {
+      // One listing of what is already there: unchanged files (size and mtime) are not sent.
+      const listing = await this.#execOn(
+        link,
+        `cd ${
+          quote(remoteBase)
+        } 2>/dev/null && find -L . -type f -printf '%s %T@ %P\\0' 2>/dev/null; true`,
+      );
+      const remote = new Map<string, string>();
+      for (const item of listing.stdout.split("\0")) {
+        const m = /^(\d+) (\d+)(?:\.\d*)? (.*)$/s.exec(item);
+        if (m) remote.set(m[3], `${m[1]} ${m[2]}`);
+      }
+      const todo = files.filter((f) =>
+        remote.get(f.rel) !== `${f.size} ${Math.floor(f.mtimeMs / 1000)}`
+      );
+      const newDirs = dirs.filter((d) => ![...remote.keys()].some((k) => k.startsWith(`${d}/`)));
+      if (todo.length === 0 && newDirs.length === 0) return { files: 0, bytes: 0, missing };
+      const argv = ["tar", "-x", "-f", "-", "-C", remoteBase, "--no-same-owner"];
+      const started = Date.now();
+      const result = await this.#execOn(
+        link,
+        `mkdir -p ${quote(remoteBase)} && ${argv.map(quote).join(" ")}`,
+        { stdin: packFiles(localBase, todo, newDirs) },
+      );
+      if (result.exitCode !== 0) {
+        throw CommandError.of(
+          `Cannot upload ${todo.length} files`,
+          argv,
+          this.#target.host,
+          result,
+          started,
+        );
+      }
+      return { files: todo.length, bytes: todo.reduce((n, f) => n + f.size, 0), missing };
+    });
+  }
+
+  download(
+    remoteBase: string,
+    localBase: string,
+    patterns: readonly string[],
+  ): Promise<TransferResult> {
+    if (patterns.length === 0) return Promise.resolve({ files: 0, bytes: 0, missing: [] });
+    return this.#withLink("a download", true, async (link) => {
+      const argv = ["bash", "-c", DOWNLOAD, "dpd", remoteBase, ...patterns];
+      const started = Date.now();
+      let got = { files: 0, bytes: 0 };
+      const result = await this.#execOn(link, argv.map(quote).join(" "), {
+        stdout: async (stream) => (got = await unpackInto(localBase, stream)),
+      });
+      if (result.exitCode === 3) return { files: 0, bytes: 0, missing: [...patterns] };
+      // GNU tar exits 1 when a file changed while it was read: what it sent is still whole.
+      if (result.exitCode !== 0 && result.exitCode !== 1) {
+        throw CommandError.of(
+          `Cannot download from ${remoteBase}`,
+          argv.slice(0, 2),
+          this.#target.host,
+          result,
+          started,
+        );
+      }
+      const missing = result.stderr.split("\n").filter((l) => l.startsWith("dpd-missing "))
+        .map((l) => l.slice("dpd-missing ".length));
+      return { ...got, missing };
+    });
+  }
+
+  readFiles(paths: readonly string[]): Promise<readonly (string | undefined)[]> {
+    if (paths.length === 0) return Promise.resolve([]);
+    return this.#withLink("reading files", true, async (link) => {
+      const sftp = await this.#sftpOf(link);
+      return mapLimit(paths, 64, (path) =>
+        new Promise<string | undefined>((resolve, reject) => {
+          this.stats.sftpOps++;
+          sftp.readFile(path, (err: Error & { code?: number } | null | undefined, data: Buffer) => {
+            if (!err) return resolve(data.toString("utf8"));
+            if (err.code === 2) return resolve(undefined); // SSH_FX_NO_SUCH_FILE
+            reject(link.dead ? new LinkLost(err.message) : err);
+          });
+        }));
+    });
+  }
+
+  writeFiles(
+    files: readonly { readonly path: string; readonly content: string }[],
+  ): Promise<void> {
+    if (files.length === 0) return Promise.resolve();
+    return this.#withLink("writing files", true, async (link) => {
+      const dirs = [...new Set(files.map((f) => dirname(f.path)))];
+      await this.#run(link, "Cannot create directories", ["mkdir", "-p", "--", ...dirs]);
+      const sftp = await this.#sftpOf(link);
+      const tag = randomBytes(4).toString("hex");
+      await mapLimit(files, 64, (f) =>
+        new Promise<void>((resolve, reject) => {
+          const tmp = `${f.path}.tmp-${tag}`;
+          const fail = (err: Error) => reject(link.dead ? new LinkLost(err.message) : err);
+          this.stats.sftpOps += 2;
+          sftp.writeFile(tmp, f.content, (err) => {
+            if (err) return fail(err);
+            sftp.ext_openssh_rename(tmp, f.path, (e) => (e ? fail(e) : resolve()));
+          });
+        }));
+    });
+  }
+
+  remove(path: string): Promise<void> {
+    return this.#withLink(
+      "a removal",
+      true,
+      async (link) =>
+        void await this.#run(link, `Cannot remove ${path}`, ["rm", "-rf", "--", path]),
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#link?.end();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,376 @@
+// @ts-types="@types/ssh2"
+import ssh2 from "ssh2";
+// @ts-types="@types/ssh2"
+import type { AnyAuthMethod, Client as ClientType, ConnectConfig, Prompt } from "ssh2";
+import type { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { appendFile, mkdir } from "node:fs/promises";
+import { homedir, userInfo } from "node:os";
+import { dirname, resolve } from "node:path";
+import process from "node:process";
+import type { Duplex } from "node:stream";
+import SSHConfig from "ssh-config";
+import { ConnectionError } from "../../errors.ts";
+import { checkHostKey, fingerprint, knownHostsLine, knownKeyTypes } from "./known_hosts.ts";
+import { totp } from "./totp.ts";
+
+const { Client, utils } = ssh2;
+
+/** One machine on the way to the cluster: jump hosts first, the login node last. */
+export interface Hop {
+  /** The name the user wrote (an ~/.ssh/config alias or a host name). */
+  readonly alias: string;
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** IdentityFile entries from ~/.ssh/config. */
+  readonly identityFiles: readonly string[];
+}
+
+/** Secrets: kept in memory only, never in plans, journals, events or errors. */
+export interface Secrets {
+  readonly password?: string;
+  readonly passphrase?: string;
+  readonly totpSecret?: string;
+}
+
+/** Login settings shared by every hop. */
+export interface LoginSettings {
+  readonly keyFilenames: readonly string[];
+  readonly lookForKeys: boolean;
+  /** An agent socket path, or undefined for none. */
+  readonly agent?: string;
+  readonly knownHosts: string;
+  readonly hostKeyPolicy: "strict" | "accept-new";
+  readonly timeoutMs: number;
+  readonly keepaliveMs: number;
+}
+
+const expandHome = (path: string) => path.replace(/^~(?=$|\/)/, homedir());
+
+/** Reads ~/.ssh/config (or `file`) once; undefined when there is none. */
+export function readSshConfig(file: string | false | undefined): SSHConfig | undefined {
+  if (file === false) return undefined;
+  const path = expandHome(file ?? "~/.ssh/config");
+  if (!existsSync(path)) {
+    if (file !== undefined) {
+      throw new TypeError(`Invalid ssh.configFile: no such file, got ${JSON.stringify(file)}`);
+    }
+    return undefined;
+  }
+  return SSHConfig.parse(readFileSync(path, "utf8"));
+}
+
+/** Resolves `[user@]host[:port]` (or an alias) through the ssh config, as OpenSSH does. */
+export function resolveHop(
+  config: SSHConfig | undefined,
+  spec: { host: string; port?: number; username?: string },
+): Hop & { proxyJump?: string; knownHosts?: string } {
+  const c = (config?.compute(spec.host, { ignoreCase: true, matchExec: false }) ?? {}) as Record<
+    string,
+    string | string[] | undefined
+  >;
+  const one = (key: string) => {
+    const v = c[key];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const port = spec.port ?? (one("port") ? Number(one("port")) : 22);
+  const ids = c["identityfile"];
+  const jump = one("proxyjump");
+  return {
+    alias: spec.host,
+    host: one("hostname")?.replaceAll("%h", spec.host) ?? spec.host,
+    port,
+    username: spec.username ?? one("user") ?? userInfo().username,
+    identityFiles: (Array.isArray(ids) ? ids : ids ? [ids] : []).map(expandHome),
+    proxyJump: jump && jump.toLowerCase() !== "none" ? jump : undefined,
+    knownHosts: one("userknownhostsfile")?.split(/\s+/)[0],
+  };
+}
+
+/** Parses a ProxyJump list, `user@host:port,host2`, resolving each through the ssh config. */
+export function parseJumps(config: SSHConfig | undefined, list: string): Hop[] {
+  return list.split(",").map((raw) => {
+    const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(raw.trim());
+    if (!m) {
+      throw new TypeError(
+        `Invalid ssh.proxyJump: expected [user@]host[:port][,...], got ${JSON.stringify(list)}`,
+      );
+    }
+    return resolveHop(config, {
+      host: m[2].replace(/^\[(.*)\]$/, "$1"),
+      port: m[3] ? Number(m[3]) : undefined,
+      username: m[1],
+    });
+  });
+}
+
+const HOST_KEY_ALGOS: Record<string, string[]> = {
+  "ssh-ed25519": ["ssh-ed25519"],
+  "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+  "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
+  "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
+  "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
+};
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** The last TOTP step used per secret (by hash), so a fast reconnect never reuses a code. */
+const usedSteps = new Map<string, number>();
+
+async function totpCode(secret: string): Promise<string> {
+  const id = createHash("sha256").update(secret).digest("hex");
+  let step = Math.floor(Date.now() / 30_000);
+  if (usedSteps.get(id) === step) {
+    // Servers refuse a code twice (pam_google_authenticator DISALLOW_REUSE): wait for the next.
+    await new Promise((r) => setTimeout(r, (step + 1) * 30_000 - Date.now() + 50));
+    step++;
+  }
+  usedSteps.set(id, step);
+  return totp(secret, step * 30_000);
+}
+
+const isCodePrompt = (p: string) =>
+  /verification|one[- ]?time|otp|token|authenticator|2fa|mfa|code/i.test(p);
+
+/** Private keys to offer, in order: explicit files, IdentityFile, then the default names. */
+function keysFor(hop: Hop, settings: LoginSettings, secrets: Secrets): AnyAuthMethod[] {
+  const explicit = settings.keyFilenames.map(expandHome);
+  const defaults = settings.lookForKeys
+    ? ["id_ed25519", "id_ecdsa", "id_rsa"].map((n) => `${homedir()}/.ssh/${n}`)
+    : [];
+  const methods: AnyAuthMethod[] = [];
+  for (const path of [...new Set([...explicit, ...hop.identityFiles, ...defaults])]) {
+    const named = explicit.includes(path);
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch (e) {
+      if (named) {
+        throw new TypeError(
+          `Invalid ssh.keyFilename: cannot read ${JSON.stringify(path)} (${
+            (e as NodeJS.ErrnoException).code
+          })`,
+        );
+      }
+      continue;
+    }
+    const parsed = utils.parseKey(data, secrets.passphrase);
+    if (parsed instanceof Error) {
+      if (named) {
+        const why = /passphrase/i.test(parsed.message)
+          ? secrets.passphrase ? "wrong passphrase" : "it is encrypted and no passphrase was given"
+          : parsed.message;
+        throw new TypeError(`Invalid ssh.keyFilename: cannot use ${JSON.stringify(path)}: ${why}`);
+      }
+      continue;
+    }
+    methods.push({
+      type: "publickey",
+      username: hop.username,
+      key: data,
+      passphrase: secrets.passphrase,
+    });
+  }
+  return methods;
+}
+
+/** An open, authenticated client and the hops under it. */
+export interface Link {
+  readonly client: ClientType;
+  /** Resolves when the link closes for any reason. */
+  readonly closed: Promise<void>;
+  /** True once the link has closed. */
+  dead: boolean;
+  /** Closes the client and every jump under it. */
+  end(): void;
+}
+
+function connectOne(
+  hop: Hop,
+  settings: LoginSettings,
+  secrets: Secrets,
+  sock?: Duplex,
+): Promise<ClientType> {
+  const client = new Client();
+  const where = `${hop.username}@${hop.host}:${hop.port}`;
+  let refusal: string | undefined;
+  const tried: string[] = [];
+  const queue: AnyAuthMethod[] = [...keysFor(hop, settings, secrets)];
+  if (settings.agent) queue.push({ type: "agent", username: hop.username, agent: settings.agent });
+  const prompt = (
+    _name: string,
+    _instructions: string,
+    _lang: string,
+    prompts: Prompt[],
+    finish: (answers: string[]) => void,
+  ) => {
+    Promise.all(prompts.map(async ({ prompt }) => {
+      if (secrets.totpSecret && isCodePrompt(prompt)) return await totpCode(secrets.totpSecret);
+      if (secrets.password !== undefined && /pass/i.test(prompt)) return secrets.password;
+      refusal ??= `Cannot log in to ${where}: no answer for the server's prompt ${
+        JSON.stringify(prompt.trim())
+      } (set ssh.password or ssh.totpSecret)`;
+      return "";
+    })).then(finish);
+  };
+  if (secrets.totpSecret) {
+    queue.push({ type: "keyboard-interactive", username: hop.username, prompt });
+  }
+  if (secrets.password !== undefined) {
+    queue.push({ type: "password", username: hop.username, password: secrets.password });
+    if (!secrets.totpSecret) {
+      queue.push({ type: "keyboard-interactive", username: hop.username, prompt });
+    }
+  }
+  const userFile = expandHome(settings.knownHosts);
+  const known = () => readText(userFile) + "\n" + readText("/etc/ssh/ssh_known_hosts");
+  const types = knownKeyTypes(known(), hop.host, hop.port).flatMap((t) => HOST_KEY_ALGOS[t] ?? []);
+  const config: ConnectConfig = {
+    host: hop.host,
+    port: hop.port,
+    username: hop.username,
+    sock: sock as ConnectConfig["sock"],
+    readyTimeout: settings.timeoutMs,
+    keepaliveInterval: settings.keepaliveMs,
+    keepaliveCountMax: 3,
+    algorithms: types.length > 0
+      ? { serverHostKey: types as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] }
+      : undefined,
+    hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+      const verdict = checkHostKey(known(), hop.host, hop.port, key);
+      const print = fingerprint(key);
+      if (verdict.kind === "known") return verify(true);
+      if (verdict.kind === "unknown" && settings.hostKeyPolicy === "accept-new") {
+        mkdir(dirname(userFile), { recursive: true, mode: 0o700 })
+          .then(() =>
+            appendFile(userFile, knownHostsLine(hop.host, hop.port, key), { mode: 0o600 })
+          )
+          .then(() => verify(true), (e) => {
+            refusal = `Cannot record the host key of ${hop.host}:${hop.port} in ${userFile}: ${
+              (e as Error).message
+            }`;
+            verify(false);
+          });
+        return;
+      }
+      refusal = verdict.kind === "unknown"
+        ? `Host ${hop.host}:${hop.port} is not in ${userFile} (its key is ${print}); add it with ssh-keyscan or set hostKeyPolicy: "accept-new"`
+        : verdict.kind === "revoked"
+        ? `Host ${hop.host}:${hop.port} presented the revoked key ${print}`
+        : `Host key of ${hop.host}:${hop.port} has changed: it is now ${print}, ${userFile} expects ${
+          verdict.expected.join(" or ")
+        }; refusing to connect (possible man-in-the-middle)`;
+      verify(false);
+    },
+    authHandler: (methodsLeft, _partial, next) => {
+      while (queue.length > 0) {
+        const method = queue.shift()!;
+        if (methodsLeft && !methodsLeft.includes(method.type)) continue;
+        tried.push(method.type);
+        return next(method);
+      }
+      return next(false as unknown as AnyAuthMethod);
+    },
+  };
+  return new Promise((resolveLogin, reject) => {
+    client.once("ready", () => {
+      client.removeAllListeners("error");
+      client.on("error", () => {}); // later errors surface as a closed link
+      resolveLogin(client);
+    });
+    client.once("error", (e: Error & { level?: string; code?: string }) => {
+      client.end();
+      if (refusal) return reject(new ConnectionError(refusal, hop.host, hop.port, false));
+      if (e.level === "client-authentication") {
+        const methods = [...new Set(tried)].join(", ") || "none";
+        return reject(
+          new ConnectionError(
+            `Cannot log in to ${where}: authentication failed (tried ${methods})`,
+            hop.host,
+            hop.port,
+            false,
+          ),
+        );
+      }
+      reject(
+        new ConnectionError(
+          `Cannot connect to ${where}: ${e.code ?? ""}${e.code ? " " : ""}${e.message}`,
+          hop.host,
+          hop.port,
+          true,
+          { cause: e },
+        ),
+      );
+    });
+    client.connect(config);
+  });
+}
+
+/** Logs in to the last hop, through the others (ProxyJump), and disables Nagle on the socket. */
+export async function login(hops: readonly Hop[], settings: LoginSettings, secrets: Secrets) {
+  const clients: ClientType[] = [];
+  const endAll = () => clients.forEach((c) => c.end());
+  try {
+    let sock: Duplex | undefined;
+    for (const [i, hop] of hops.entries()) {
+      const client = await connectOne(hop, settings, secrets, sock);
+      clients.push(client);
+      // Without this every SFTP round trip costs ~44 ms under Deno.
+      if (i === 0) client.setNoDelay(true);
+      if (i < hops.length - 1) {
+        const nextHop = hops[i + 1];
+        sock = await new Promise<Duplex>((ok, fail) =>
+          client.forwardOut("127.0.0.1", 0, nextHop.host, nextHop.port, (err, stream) =>
+            err
+              ? fail(
+                new ConnectionError(
+                  `Cannot reach ${nextHop.host}:${nextHop.port} through ${hop.host}:${hop.port}: ${err.message}`,
+                  nextHop.host,
+                  nextHop.port,
+                  true,
+                ),
+              )
+              : ok(stream))
+        );
+      }
+    }
+  } catch (e) {
+    endAll();
+    throw e;
+  }
+  const client = clients[clients.length - 1];
+  const link: Link = {
+    client,
+    dead: false,
+    closed: new Promise<void>((done) => {
+      const down = () => {
+        link.dead = true;
+        endAll();
+        done();
+      };
+      for (const c of clients) c.once("close", down);
+    }),
+    end: endAll,
+  };
+  return link;
+}
+
+/** Where the user keeps known hosts, from the options, the ssh config or the default. */
+export function knownHostsPath(explicit: string | undefined, fromConfig: string | undefined) {
+  return resolve(expandHome(explicit ?? fromConfig ?? "~/.ssh/known_hosts"));
+}
+
+/** The agent socket to use: an explicit path, none (`false`), or SSH_AUTH_SOCK. */
+export function agentSocket(agent: string | boolean | undefined): string | undefined {
+  if (agent === false) return undefined;
+  if (typeof agent === "string") return agent;
+  return process.env.SSH_AUTH_SOCK || undefined;
+}

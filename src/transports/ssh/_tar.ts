@@ -1,0 +1,128 @@
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import type { Buffer } from "node:buffer";
+import { createWriteStream } from "node:fs";
+import { dirname, isAbsolute, join, normalize, sep } from "node:path";
+import process from "node:process";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import tar from "tar-stream";
+import { expand } from "../_local_fs.ts";
+
+/** A local file to send, relative to its base. */
+export interface LocalFile {
+  readonly rel: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly mode: number;
+}
+
+/** Lists the files under entries (files, directories, globs), following symlinks. */
+export async function listLocal(
+  base: string,
+  entries: readonly string[],
+): Promise<{ files: LocalFile[]; dirs: string[]; missing: string[] }> {
+  const files = new Map<string, LocalFile>();
+  const dirs: string[] = [];
+  const missing: string[] = [];
+  // Stats run in parallel per directory: one at a time costs ~0.5 ms per file.
+  const walk = async (rel: string): Promise<void> => {
+    const info = await stat(join(base, rel));
+    if (!info.isDirectory()) {
+      files.set(rel, { rel, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode & 0o7777 });
+      return;
+    }
+    dirs.push(rel);
+    await Promise.all((await readdir(join(base, rel))).map((name) => walk(join(rel, name))));
+  };
+  for (const entry of entries) {
+    const matches = await expand(base, entry);
+    if (matches.length === 0) missing.push(entry);
+    for (const match of matches) await walk(normalize(match));
+  }
+  return { files: [...files.values()], dirs, missing };
+}
+
+const SMALL = 1 << 20;
+
+/**
+ * A tar stream of the files (and empty directories), mtimes kept. Small files are read ahead, a
+ * few at a time, and added whole; large ones are streamed.
+ */
+export function packFiles(base: string, files: readonly LocalFile[], dirs: readonly string[]) {
+  const pack = tar.pack();
+  const sorted = [...files].sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  const ahead = new Map<number, Promise<Buffer>>();
+  const prefetch = (i: number) => {
+    const f = sorted[i];
+    if (f && f.size <= SMALL && !ahead.has(i)) ahead.set(i, readFile(join(base, f.rel)));
+  };
+  (async () => {
+    for (const dir of dirs) pack.entry({ name: dir, type: "directory", mode: 0o755 });
+    for (let i = 0; i < sorted.length; i++) {
+      for (let k = i; k < i + 32; k++) prefetch(k);
+      const f = sorted[i];
+      const header = {
+        name: f.rel,
+        size: f.size,
+        mode: f.mode,
+        mtime: new Date(Math.floor(f.mtimeMs / 1000) * 1000),
+      };
+      const data = ahead.get(i);
+      ahead.delete(i);
+      if (data) {
+        const bytes = await data;
+        if (bytes.length !== f.size) throw new Error(`${f.rel} changed while it was sent`);
+        // The callback fires once the entry is in the stream: backpressure from the consumer.
+        await new Promise<void>((ok, fail) =>
+          pack.entry(header, bytes, (e?: Error | null) => (e ? fail(e) : ok()))
+        );
+      } else await pipeline(createReadStream(join(base, f.rel)), pack.entry(header));
+    }
+    pack.finalize();
+  })().catch((e) => pack.destroy(e));
+  return pack;
+}
+
+/** Writes a tar stream's files under `base` (each via tmp + rename), refusing names that escape it. */
+export async function unpackInto(
+  base: string,
+  source: Readable,
+): Promise<{ files: number; bytes: number }> {
+  const extract = tar.extract();
+  let files = 0;
+  let bytes = 0;
+  const done = (async () => {
+    for await (const entry of extract) {
+      const name = normalize(entry.header.name);
+      if (isAbsolute(name) || name === ".." || name.startsWith(`..${sep}`)) {
+        entry.resume();
+        throw new Error(`Refusing a downloaded file outside the work base: ${entry.header.name}`);
+      }
+      const target = join(base, name);
+      if (entry.header.type === "directory") {
+        await mkdir(target, { recursive: true });
+        entry.resume();
+        continue;
+      }
+      if (entry.header.type !== "file") {
+        entry.resume();
+        continue;
+      }
+      await mkdir(dirname(target), { recursive: true });
+      const tmp = `${target}.dpd-tmp-${process.pid}`;
+      try {
+        await pipeline(entry, createWriteStream(tmp, { mode: entry.header.mode ?? 0o644 }));
+        if (entry.header.mtime) await utimes(tmp, entry.header.mtime, entry.header.mtime);
+        await rename(tmp, target);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+      files++;
+      bytes += entry.header.size ?? 0;
+    }
+  })();
+  await Promise.all([pipeline(source, extract), done]);
+  return { files, bytes };
+}
