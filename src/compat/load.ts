@@ -346,12 +346,12 @@ const SNAKE_FIELDS: readonly [RegExp, (...groups: string[]) => string][] = [
  * submission.task_list[0].forward_files: ...`), so the CLI names what the user wrote.
  */
 export function toSubmissionKeys(message: string): string {
-  return message.replace(/^Invalid ([A-Za-z_.\[\]\d]+)/, (_m, field: string) => {
+  return message.replace(/^Invalid ([A-Za-z_.\[\]\d]+):/, (_m, field: string) => {
     let out = field;
     for (const [pattern, to] of SNAKE_FIELDS) {
       out = out.replace(pattern, (_: string, ...groups: string[]) => to(...groups));
     }
-    return `Invalid ${out.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+    return `Invalid ${out.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}:`;
   });
 }
 

@@ -229,3 +229,10 @@ Deno.test("input files may be JSON or YAML; a bad one is one line naming the fil
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("messages that name no field keep their words", () => {
+  assert.equal(
+    toSubmissionKeys('Invalid JSON in "s.json": Unexpected end'),
+    'Invalid JSON in "s.json": Unexpected end',
+  );
+});

@@ -1,0 +1,244 @@
+// @ts-types="@types/cli-progress"
+import cliProgress from "cli-progress";
+import process from "node:process";
+import type { RunEvent } from "../runner/events.ts";
+import type { RunReport } from "../runner/report.ts";
+import { duration, type Io } from "./_common.ts";
+
+type JobPhase = "unsubmitted" | "queued" | "running" | "finished" | "failed" | "dropped";
+
+/** Counts shown by the progress display. */
+export interface ProgressCounts {
+  /** Jobs not submitted yet, or waiting in the scheduler's queue. */
+  readonly queued: number;
+  /** Jobs running. */
+  readonly running: number;
+  /** Jobs finished (or dropped by `ratio_unfinished`). */
+  readonly done: number;
+  /** Jobs failed for good. */
+  readonly failed: number;
+  /** All jobs. */
+  readonly jobs: number;
+  /** Tasks that exited 0. */
+  readonly tasksDone: number;
+  /** All tasks. */
+  readonly tasks: number;
+}
+
+/** Folds run events into job and task counts. Pure; the renderers below only draw it. */
+export class ProgressTracker {
+  readonly #jobs = new Map<string, JobPhase>();
+  readonly #tasksDone = new Set<string>();
+  #jobCount = 0;
+  #taskCount = 0;
+
+  /** Starts from a recorded run's report (a re-attached run begins where it stood). */
+  seed(report: RunReport | undefined): void {
+    if (!report) return;
+    this.#jobCount = report.jobs.length;
+    this.#taskCount = report.tasks.length;
+    for (const job of report.jobs) {
+      this.#jobs.set(
+        job.hash,
+        job.state === "running"
+          ? "queued"
+          : job.state === "pending" || job.state === "cancelled"
+          ? "unsubmitted"
+          : job.state,
+      );
+    }
+    for (const t of report.tasks) if (t.state === "finished") this.#tasksDone.add(t.hash);
+  }
+
+  /** Applies one event. */
+  apply(e: RunEvent): void {
+    switch (e.type) {
+      case "run:start":
+        this.#jobCount = e.jobs;
+        this.#taskCount = e.tasks;
+        return;
+      case "job:submitted":
+      case "job:pending":
+        if (this.#jobs.get(e.job) !== "running" || e.type === "job:submitted") {
+          this.#jobs.set(e.job, "queued");
+        }
+        return;
+      case "job:running":
+        this.#jobs.set(e.job, "running");
+        return;
+      case "job:retry":
+        this.#jobs.set(e.job, "unsubmitted");
+        return;
+      case "job:ended":
+        for (const [task, code] of Object.entries(e.exitCodes)) {
+          if (code === 0) this.#tasksDone.add(task);
+        }
+        return;
+      case "job:final":
+        this.#jobs.set(e.job, e.state);
+        return;
+    }
+  }
+
+  /** True once no job waits to be submitted (for `--exit-on-submit`). */
+  allSubmitted(): boolean {
+    if (this.#jobs.size < this.#jobCount) return false;
+    for (const phase of this.#jobs.values()) if (phase === "unsubmitted") return false;
+    return true;
+  }
+
+  /** The current counts. */
+  counts(): ProgressCounts {
+    const c = { queued: 0, running: 0, done: 0, failed: 0 };
+    for (const phase of this.#jobs.values()) {
+      if (phase === "running") c.running++;
+      else if (phase === "finished" || phase === "dropped") c.done++;
+      else if (phase === "failed") c.failed++;
+    }
+    c.queued = this.#jobCount - c.running - c.done - c.failed;
+    return { ...c, jobs: this.#jobCount, tasksDone: this.#tasksDone.size, tasks: this.#taskCount };
+  }
+}
+
+/** How `submit` reports progress: a live bar, event lines, JSON lines, or nothing. */
+export type ProgressMode = "live" | "plain" | "json" | "quiet";
+
+/** Picks the mode from the flags and the terminal. */
+export function progressMode(flags: { json?: boolean; quiet?: boolean }, io: Io): ProgressMode {
+  return flags.json ? "json" : flags.quiet ? "quiet" : io.tty ? "live" : "plain";
+}
+
+/** One event as a plain line, or undefined for events not worth a line. */
+export function eventLine(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case "run:start":
+      return `run ${e.runId}: ${e.tasks} tasks in ${e.jobs} jobs${
+        e.resumed ? " (re-attached)" : ""
+      }`;
+    case "stage:done":
+      return `  staged ${e.files} files (${e.bytes} bytes) and ${e.scripts} job scripts`;
+    case "job:submitted":
+      return `  ${e.name} submitted as ${e.id}${e.recovered ? " (found already submitted)" : ""}`;
+    case "job:running":
+      return `  ${e.name} running`;
+    case "job:pending":
+      return `  ${e.name} waiting: ${e.reason}`;
+    case "job:retry":
+      return `  ${e.name} failed${e.reason ? ` (${e.reason})` : ""}; retry ${e.attempt} in ${
+        Math.round(e.delay * 10) / 10
+      } s`;
+    case "job:collected": {
+      const missing = Object.values(e.missing).flat();
+      return missing.length > 0
+        ? `  ${e.name}: no match for ${missing.map((m) => `"${m}"`).join(", ")}`
+        : undefined;
+    }
+    case "job:final":
+      return `  ${e.name} ${e.state}${e.reason ? `: ${e.reason}` : ""}`;
+    default:
+      return undefined;
+  }
+}
+
+/** A JSON line for an event; the end of a run is summed up instead of carrying its report. */
+export function eventJson(e: RunEvent): string {
+  if (e.type !== "run:end") return JSON.stringify(e);
+  const jobs: Record<string, number> = {};
+  for (const job of e.report.jobs) jobs[job.state] = (jobs[job.state] ?? 0) + 1;
+  return JSON.stringify({
+    type: e.type,
+    runId: e.report.runId,
+    ok: e.report.ok,
+    jobs,
+    tasksFinished: e.report.tasks.filter((t) => t.state === "finished").length,
+    tasks: e.report.tasks.length,
+    durationMs: e.report.durationMs,
+    journal: e.report.journal,
+  });
+}
+
+/** Draws progress for one run in the chosen mode; `stop()` before printing the summary. */
+export interface ProgressView {
+  /** Feeds one event. */
+  onEvent(e: RunEvent): void;
+  /** Ends the live display (no-op in other modes). */
+  stop(): void;
+}
+
+const LIVE_FORMAT =
+  "{bar} {value}/{total} jobs | {queued} queued | {running} running | {done} done | {failed} failed | tasks {tasksDone}/{tasks} | {elapsed}";
+
+/** Creates the view for a mode; the live bar writes to `stream` (stdout). */
+export function progressView(
+  mode: ProgressMode,
+  io: Io,
+  tracker: ProgressTracker,
+  stream: NodeJS.WritableStream = process.stdout,
+): ProgressView {
+  if (mode === "json") return { onEvent: (e) => io.out(eventJson(e)), stop: () => {} };
+  if (mode === "quiet") {
+    return {
+      onEvent: (e) => e.type === "warning" && io.err(`warning: ${e.message}`),
+      stop: () => {},
+    };
+  }
+  if (mode === "plain") {
+    return {
+      onEvent: (e) => {
+        if (e.type === "warning") return io.err(`warning: ${e.message}`);
+        const line = eventLine(e);
+        if (line !== undefined) io.out(line);
+      },
+      stop: () => {},
+    };
+  }
+  const started = Date.now();
+  const multi = new cliProgress.MultiBar({
+    stream,
+    format: LIVE_FORMAT,
+    hideCursor: true,
+    clearOnComplete: false,
+    stopOnComplete: false,
+    fps: 4,
+    barsize: 20,
+  }, cliProgress.Presets.shades_classic);
+  let bar: cliProgress.SingleBar | undefined;
+  const draw = () => {
+    const c = tracker.counts();
+    const payload = { ...c, elapsed: duration(Date.now() - started) };
+    if (!bar) bar = multi.create(Math.max(c.jobs, 1), c.done + c.failed, payload);
+    else {
+      bar.setTotal(Math.max(c.jobs, 1));
+      bar.update(c.done + c.failed, payload);
+    }
+  };
+  // The elapsed time moves on between events.
+  const timer = setInterval(() => bar && draw(), 1000);
+  return {
+    onEvent: (e) => {
+      if (e.type === "warning") multi.log(`warning: ${e.message}\n`);
+      else if (e.type === "run:start" || e.type === "job:retry" || e.type === "job:final") {
+        const line = eventLine(e);
+        if (line && (e.type !== "job:final" || e.state === "failed")) multi.log(`${line}\n`);
+      }
+      if (e.type !== "poll") draw();
+    },
+    stop: () => {
+      clearInterval(timer);
+      if (bar) draw();
+      multi.stop();
+    },
+  };
+}
+
+/** The last lines of a run, in every mode but JSON. */
+export function summary(report: RunReport, resumedFrom: number): string {
+  const failed = report.jobs.filter((j) => j.state === "failed").length;
+  const finished = report.tasks.filter((t) => t.state === "finished").length;
+  const head = failed === 0
+    ? `run ${report.runId}: all ${report.jobs.length} jobs finished`
+    : `run ${report.runId}: ${failed} of ${report.jobs.length} jobs failed`;
+  return `${head}, ${finished}/${report.tasks.length} tasks done in ${
+    duration(Date.now() - resumedFrom)
+  }; journal: ${report.journal}`;
+}
