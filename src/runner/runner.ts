@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { mapLimit } from "../_map_limit.ts";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/_validate.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
@@ -55,6 +56,7 @@ export function resolveRunOptions(
 const MIN_INTERVAL = 250;
 const MAX_INTERVAL = 15_000;
 const MAX_STATUS_ERRORS = 20;
+const SETTLE_AT_ONCE = 6;
 
 /**
  * Executes a plan on a target: preflight, lock and journal, stage, then a loop that settles
@@ -132,11 +134,10 @@ async function loop(ctx: RunContext): Promise<void> {
   while (true) {
     if (options.signal?.aborted) await abort(ctx);
     let changed = false;
-    for (const pj of plan.jobs) {
-      if (phaseOf(ctx.jobState(pj.hash)) === "ended") {
-        changed = (await settle(ctx, pj.hash, notBefore)) || changed;
-      }
-    }
+    // Ended jobs download side by side: over SSH each download is a round trip.
+    const ended = plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "ended");
+    const settled = await mapLimit(ended, SETTLE_AT_ONCE, (pj) => settle(ctx, pj.hash, notBefore));
+    changed = settled.some(Boolean) || changed;
     changed = (await dropIfEnough(ctx)) || changed;
 
     const due = dueSubmissions(ctx, notBefore);

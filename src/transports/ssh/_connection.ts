@@ -4,6 +4,7 @@ import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
+import { mapLimit } from "../../_map_limit.ts";
 import { CommandError, ConnectionError } from "../../errors.ts";
 import { quote } from "../../schedulers/_quote.ts";
 import type { Connection, ExecResult, TransferResult } from "../transport.ts";
@@ -54,19 +55,6 @@ class Slots {
       else this.#free++;
     }
   }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>) {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 // One line, no newlines: the login shell may be csh. Globs expand like the local side's.
@@ -136,6 +124,10 @@ export class SshConnection implements Connection {
               durationMs: 0,
             });
           }
+        }
+        if (this.#link) {
+          const { host, port } = this.#target;
+          this.#settings.onWarning?.(`The connection to ${host}:${port} dropped; reconnected`);
         }
         this.#link = link;
         return link;

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { dispatch, resources, type RunEvent, shell, slurm, slurmJobName, task } from "../mod.ts";
+import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
+import { sacctByName, skipSlurm } from "./_slurm.ts";
+import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
+
+const env = sshEnv();
+const ignore = env === undefined;
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) out.push(...await filesUnder(path));
+    else out.push(path);
+  }
+  return out;
+}
+
+Deno.test({
+  name: "shell(ssh): inputs up, results down, and no secret in the plan, journal or events",
+  ignore,
+  fn: async () => {
+    const e = env!;
+    const workBase = await tempDir();
+    const remoteRoot = await sharedDir("dpd-ssh-root-");
+    const tasks = Array.from({ length: 6 }, (_, i) => {
+      Deno.mkdirSync(`${workBase}/t${i}`);
+      Deno.writeTextFileSync(`${workBase}/t${i}/in.txt`, `input ${i}\n`);
+      return task({
+        command: "cat in.txt > out.txt; id -un >> out.txt; echo note > log.txt",
+        taskWorkPath: `t${i}`,
+        forwardFiles: ["in.txt"],
+        backwardFiles: ["out.txt", "*.txt", "absent.dat"],
+      });
+    });
+    const events: RunEvent[] = [];
+    const password = e.users.hpcuser.password!;
+    const transport = testSsh(e, remoteRoot, { keyFilename: [], password });
+    const report = await dispatch({ workBase })
+      .on(shell(transport))
+      .with(resources({ groupSize: 2 }))
+      .tasks(...tasks)
+      .run({ onEvent: (ev) => events.push(ev), throwOnFailure: false });
+    assert.equal(report.ok, true, JSON.stringify(report.jobs.map((j) => j.reason)));
+    for (let i = 0; i < 6; i++) {
+      assert.equal(await Deno.readTextFile(`${workBase}/t${i}/out.txt`), `input ${i}\nhpcuser\n`);
+      assert.equal(await Deno.readTextFile(`${workBase}/t${i}/log.txt`), "note\n");
+    }
+    // The missing result is reported for its task, and the run still succeeded.
+    assert.ok(
+      report.tasks.every((t) => t.missing.includes(`${t.taskWorkPath}/absent.dat`)),
+      JSON.stringify(report.tasks[0]),
+    );
+    const state = await filesUnder(`${workBase}/.dpdispatcher`);
+    assert.ok(state.length >= 2);
+    for (const file of state) {
+      assert.ok(!(await Deno.readTextFile(file)).includes(password), `password found in ${file}`);
+    }
+    assert.ok(!JSON.stringify(events).includes(password));
+    assert.ok(!JSON.stringify(report).includes(password));
+    await Deno.remove(workBase, { recursive: true });
+    await Deno.remove(remoteRoot, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "shell(ssh): a killed session and an sshd restart mid-run lose nothing and run nothing twice",
+  ignore,
+  fn: async () => {
+    const e = env!;
+    const workBase = await tempDir();
+    const remoteRoot = await sharedDir("dpd-ssh-root-");
+    const countDir = await sharedDir("dpd-ssh-count-");
+    const tasks = countingTasks(8, countDir, "sleep 2;");
+    const warnings: string[] = [];
+    let faults = 0;
+    const injected: Promise<void>[] = [];
+    const onEvent = (ev: RunEvent) => {
+      if (ev.type === "warning") warnings.push(ev.message);
+      if (ev.type !== "job:submitted" || faults > 0) return;
+      faults++;
+      injected.push((async () => {
+        // Kill the session's sshd process: the TCP link drops under the runner.
+        execFileSync("pkill", ["-f", "^sshd: hpcuser"]);
+        await new Promise((r) => setTimeout(r, 1500));
+        // Then restart the server itself (listener and sessions) while jobs still run.
+        execFileSync("bash", ["scripts/start_sshd.sh", "--restart", "target"], { stdio: "pipe" });
+      })());
+    };
+    const report = await dispatch({ workBase })
+      .on(shell(testSsh(e, remoteRoot)))
+      .with(resources({ groupSize: 1 }))
+      .tasks(...tasks)
+      .run({ onEvent, throwOnFailure: false, pollInterval: 0.5 });
+    await Promise.all(injected);
+    assert.equal(report.ok, true, JSON.stringify(report.jobs.map((j) => j.reason)));
+    assert.deepEqual(await runCounts(countDir, 8), Array(8).fill(1));
+    for (let i = 0; i < 8; i++) {
+      const out = `${workBase}/task-${String(i).padStart(3, "0")}/out.txt`;
+      assert.equal(await Deno.readTextFile(out), `task ${i}\n`);
+    }
+    assert.ok(
+      warnings.filter((w) => /dropped; reconnected/.test(w)).length >= 1,
+      JSON.stringify(warnings),
+    );
+    await Deno.remove(workBase, { recursive: true });
+    await Deno.remove(remoteRoot, { recursive: true });
+    await Deno.remove(countDir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "slurm(ssh): 200 one-line tasks end to end, each job submitted once",
+  ignore: ignore || skipSlurm(),
+  fn: async () => {
+    const e = env!;
+    const workBase = await tempDir();
+    const remoteRoot = await sharedDir("dpd-ssh-slurm-");
+    const nonce = crypto.randomUUID(); // new job names, so sacct shows only this run's jobs
+    const tasks = Array.from({ length: 200 }, (_, i) =>
+      task({
+        command: `echo "task ${i} on $SLURM_JOB_ID" > out.txt # ${nonce}`,
+        taskWorkPath: `t${String(i).padStart(3, "0")}`,
+        backwardFiles: ["out.txt"],
+      }));
+    const builder = dispatch({ workBase }).on(slurm(testSsh(e, remoteRoot)))
+      .with(resources({ groupSize: 1 })).tasks(...tasks);
+    const report = await builder.run({ throwOnFailure: false });
+    assert.equal(report.ok, true, JSON.stringify(report.jobs.find((j) => j.state !== "finished")));
+    for (let i = 0; i < 200; i += 37) {
+      const text = await Deno.readTextFile(`${workBase}/t${String(i).padStart(3, "0")}/out.txt`);
+      assert.match(text, new RegExp(`^task ${i} on \\d+\\n$`));
+    }
+    const names = builder.toPlan().jobs.map((j) => slurmJobName({ name: j.name, attempt: 0 }));
+    await waitFor(() => sacctByName(names).length >= 200, 20_000, "sacct to list the jobs");
+    const rows = sacctByName(names);
+    assert.equal(rows.length, 200, "every job appears exactly once in sacct");
+    assert.equal(new Set(rows.map((r) => r.name)).size, 200);
+    await Deno.remove(workBase, { recursive: true });
+    await Deno.remove(remoteRoot, { recursive: true });
+  },
+});
