@@ -16,7 +16,7 @@ export interface SshOptions {
   readonly remoteRoot: string;
   /** Login name. @default the ssh config's `User`, else the local user */
   readonly username?: string;
-  /** @default the ssh config's `Port`, else 22 */
+  /** Port of the SSH server. @default the ssh config's `Port`, else 22 */
   readonly port?: number;
   /** Private key file(s) to offer first (`key_filename`). */
   readonly keyFilename?: string | readonly string[];
