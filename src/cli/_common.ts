@@ -46,7 +46,8 @@ export function parse<O extends Options>(
       strict: true,
     });
   } catch (e) {
-    const message = (e as Error).message.split("\n")[0].replace(/\.$/, "");
+    // "Unknown option '--x'. To specify a positional argument ...": the first sentence.
+    const message = (e as Error).message.split(/\.(?:\s|$)/)[0];
     throw new UsageError(`${message}; see dpdisp ${command} --help`);
   }
 }

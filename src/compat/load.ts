@@ -127,7 +127,7 @@ export const machineSchema = z.object({
   local_root: z.string().nullable().optional(),
   remote_root: z.string().nullable().optional(),
   clean_asynchronously: z.boolean().optional(),
-  retry_count: z.number().int().min(0).optional(),
+  retry_count: z.number().int("expected an integer").min(0, "expected an integer >= 0").optional(),
   remote_profile: z.record(z.string(), z.unknown()).optional(),
 }).loose();
 
@@ -156,9 +156,11 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
   else if (context === "local") {
     if (!m.remote_root) {
       throw new TypeError(
-        `Invalid machine.remote_root: required for ${m.context_type}, got ${
-          JSON.stringify(m.remote_root)
-        }`,
+        m.remote_root === undefined
+          ? `Invalid machine.remote_root: missing (required for ${m.context_type})`
+          : `Invalid machine.remote_root: required for ${m.context_type}, got ${
+            JSON.stringify(m.remote_root)
+          }`,
       );
     }
     const symlink = m.remote_profile?.symlink;
@@ -257,14 +259,23 @@ export function loadTask(input: unknown, options: LoadOptions = {}, path = "task
   }
 }
 
+// camelCase names of dpdispatcher's keys, back to snake_case (user keys in envs stay as written).
+const SNAKE = new Map(
+  [...RESOURCES_KEYS, ...STRATEGY_KEYS, ...TASK_KEYS, ...SUBMISSION_KEYS].map((k) => [camel(k), k]),
+);
+
+/** `resources.strategy.ratioUnfinished` -> `resources.strategy.ratio_unfinished`. */
+function snakeField(field: string): string {
+  return field.replace(/(?<=\.|^)([a-z][A-Za-z0-9]*)/g, (segment) => SNAKE.get(segment) ?? segment);
+}
+
 /** Rewrites a camelCase field path in an error back to the JSON's snake_case keys. */
 function snakeError(e: unknown, root?: string): unknown {
   if (!(e instanceof TypeError)) return e;
   const message = e.message.replace(
-    /Invalid (resources|task)((?:\.[A-Za-z]+|\[\d+\])*)/g,
-    (_m, head: string, rest: string) =>
-      `Invalid ${root ?? head}${rest.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-  );
+    /Invalid (resources|task)((?:\.[A-Za-z0-9_]+|\[\d+\])*)/g,
+    (_m, head: string, rest: string) => `Invalid ${root ?? head}${snakeField(rest)}`,
+  ).replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, (word) => SNAKE.get(word) ?? word);
   return new TypeError(message, { cause: e });
 }
 
@@ -351,7 +362,7 @@ export function toSubmissionKeys(message: string): string {
     for (const [pattern, to] of SNAKE_FIELDS) {
       out = out.replace(pattern, (_: string, ...groups: string[]) => to(...groups));
     }
-    return `Invalid ${out.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}:`;
+    return `Invalid ${snakeField(out)}:`;
   });
 }
 
@@ -372,7 +383,7 @@ export function readInputFile(path: string): { value: unknown; dir: string } {
     try {
       return { value: parseYaml(text), dir: dirname(path) };
     } catch (e) {
-      const first = (e as Error).message.split("\n")[0].trim();
+      const first = (e as Error).message.split("\n")[0].trim().replace(/:$/, "");
       throw new TypeError(`Invalid YAML in "${path}": ${first}`);
     }
   }

@@ -87,7 +87,7 @@ Deno.test("types are case-insensitive, Context is optional, and unsupported ones
   );
   assert.throws(
     () => loadMachine({ batch_type: "Shell", context_type: "LocalContext", local_root: "." }),
-    /machine\.remote_root: required/,
+    /machine\.remote_root: missing \(required for LocalContext\)/,
   );
 });
 

@@ -10,11 +10,17 @@ function article(type: string): string {
 function describe(root: string, input: unknown, issue: z.core.$ZodIssue): string {
   let value: unknown = input;
   let field = root;
-  for (const key of issue.path) {
+  // A bad record key (an env name): the path ends in the key; name the record and the key.
+  const badKey = issue.code === "invalid_key" ? issue.path.at(-1) : undefined;
+  for (const key of badKey === undefined ? issue.path : issue.path.slice(0, -1)) {
     value = value !== null && typeof value === "object"
       ? (value as Record<PropertyKey, unknown>)[key as PropertyKey]
       : undefined;
     field += typeof key === "number" ? `[${key}]` : `.${String(key)}`;
+  }
+  if (issue.code === "invalid_key") {
+    const why = issue.issues[0]?.message ?? issue.message;
+    return `Invalid ${field}: key ${JSON.stringify(badKey)} ${why}`;
   }
   if (issue.code === "unrecognized_keys") {
     return `Invalid ${field}: unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
