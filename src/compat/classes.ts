@@ -3,6 +3,7 @@ import type { Dispatch } from "../plan/dispatch.ts";
 import { dispatch } from "../plan/dispatch.ts";
 import type { Resources as ResourcesValue } from "../plan/resources.ts";
 import { type Task as TaskValue, task as makeTask, type TaskInput } from "../plan/task.ts";
+import { dryRunPlan } from "../runner/dry_run.ts";
 import type { RunReport } from "../runner/report.ts";
 import {
   type LoadedMachine,
@@ -116,6 +117,11 @@ export class Task {
 
 /** Options of {@linkcode Submission.runSubmission}. */
 export interface RunSubmissionOptions {
+  /**
+   * dpdispatcher's `dry_run`: stage the run (upload the inputs, write the job scripts) and
+   * submit nothing; a later `runSubmission()` re-attaches and submits. @default false
+   */
+  readonly dryRun?: boolean;
   /** Return as soon as every job is submitted, leaving them running. @default false */
   readonly exitOnSubmit?: boolean;
   /** Remove the run's remote copy once every job finished (never the default). @default false */
@@ -170,10 +176,16 @@ export class Submission {
   }
 
   /**
-   * Runs to the end (or, with `exitOnSubmit`, until every job is submitted) and returns the report;
-   * throws a `RunError` when a job failed. Rerunning re-attaches to the same run.
+   * Runs to the end (or, with `exitOnSubmit`, until every job is submitted; with `dryRun`, until
+   * it is staged) and returns the report; throws a `RunError` when a job failed. Rerunning
+   * re-attaches to the same run.
    */
   async runSubmission(options: RunSubmissionOptions = {}): Promise<RunReport> {
+    if (options.dryRun) {
+      const plan = this.#builder.toPlan();
+      await dryRunPlan(plan, this.#builder.target);
+      return (await readRuns(plan.workBase)).find((r) => r.runId === plan.runId)!;
+    }
     const jobs = this.#builder.toPlan().jobs.length;
     const controller = new AbortController();
     let submitted = 0;

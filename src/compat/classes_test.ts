@@ -96,3 +96,33 @@ Deno.test("runSubmission with exitOnSubmit returns once every job is submitted",
   assert.ok(done.ok);
   assert.ok(done.jobs.every((j) => j.attempts === 1), "re-attached, nothing resubmitted");
 });
+
+Deno.test("runSubmission with dryRun stages and submits nothing; the next run submits", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/w/t0`, { recursive: true });
+  await Deno.writeTextFile(`${root}/w/t0/in.txt`, "in");
+  const submission = new Submission({
+    workBase: "w",
+    machine: Machine.loadFromDict({
+      batch_type: "Shell",
+      context_type: "LocalContext",
+      local_root: root,
+      remote_root: `${root}/remote`,
+    }),
+    resources: new Resources({ group_size: 1 }),
+    taskList: [
+      new Task({
+        command: "cp in.txt out.txt",
+        taskWorkPath: "t0",
+        forwardFiles: ["in.txt"],
+        backwardFiles: ["out.txt"],
+      }),
+    ],
+  });
+  const staged = await submission.runSubmission({ dryRun: true });
+  assert.deepEqual(staged.jobs.map((j) => [j.state, j.attempts]), [["pending", 0]]);
+  assert.equal(await Deno.readTextFile(`${root}/remote/${staged.runId}/t0/in.txt`), "in");
+  const done = await submission.runSubmission();
+  assert.ok(done.ok);
+  assert.equal(await Deno.readTextFile(`${root}/w/t0/out.txt`), "in");
+});
