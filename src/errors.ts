@@ -158,7 +158,7 @@ export class ConnectionError extends Error {
   readonly host: string;
   /** Its port. */
   readonly port: number;
-  /** True for network faults worth retrying; false for refusals (host key, authentication). */
+  /** True for faults the runner may retry; false for refusals (host key, authentication) and for a link still down after the reconnect budget: the run stops, and a rerun resumes it. */
   readonly retryable: boolean;
 
   /** Builds the error for one host. */

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { dispatch, resources, type RunEvent, shell, slurm, slurmJobName, task } from "../mod.ts";
+import {
+  ConnectionError,
+  dispatch,
+  resources,
+  type RunEvent,
+  shell,
+  slurm,
+  slurmJobName,
+  task,
+} from "../mod.ts";
 import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
 import { sacctByName, skipSlurm } from "./_slurm.ts";
 import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
@@ -106,6 +115,50 @@ Deno.test({
       warnings.filter((w) => /dropped; reconnected/.test(w)).length >= 1,
       JSON.stringify(warnings),
     );
+    await Deno.remove(workBase, { recursive: true });
+    await Deno.remove(remoteRoot, { recursive: true });
+    await Deno.remove(countDir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "shell(ssh): a link down past the reconnect budget stops the run; a rerun finishes it",
+  ignore,
+  fn: async () => {
+    const e = env!;
+    const workBase = await tempDir();
+    const remoteRoot = await sharedDir("dpd-ssh-root-");
+    const countDir = await sharedDir("dpd-ssh-count-");
+    const builder = dispatch({ workBase })
+      .on(shell(testSsh(e, remoteRoot, { reconnectAttempts: 1 })))
+      .with(resources({ groupSize: 1 }))
+      .tasks(...countingTasks(6, countDir, "sleep 2;"));
+    let down = false;
+    try {
+      await assert.rejects(
+        builder.run({
+          pollInterval: 0.5,
+          onEvent: (ev) => {
+            if (ev.type !== "job:submitted" || down) return;
+            down = true;
+            execFileSync("bash", ["scripts/stop_sshd.sh", "target"], { stdio: "pipe" });
+            execFileSync("pkill", ["-f", "^sshd: hpcuser"]);
+          },
+        }),
+        (err: Error) =>
+          err instanceof ConnectionError && !err.retryable &&
+          /ECONNREFUSED.*gave up after 2 tries.*rerun to resume/.test(err.message),
+      );
+    } finally {
+      execFileSync("bash", ["scripts/start_sshd.sh"], { stdio: "pipe" });
+    }
+    const report = await builder.run({ pollInterval: 0.5, throwOnFailure: false });
+    assert.equal(report.ok, true, JSON.stringify(report.jobs.map((j) => j.reason)));
+    assert.deepEqual(await runCounts(countDir, 6), Array(6).fill(1));
+    for (let i = 0; i < 6; i++) {
+      const out = `${workBase}/task-${String(i).padStart(3, "0")}/out.txt`;
+      assert.equal(await Deno.readTextFile(out), `task ${i}\n`);
+    }
     await Deno.remove(workBase, { recursive: true });
     await Deno.remove(remoteRoot, { recursive: true });
     await Deno.remove(countDir, { recursive: true });

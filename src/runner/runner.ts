@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { mapLimit } from "../_map_limit.ts";
+import { ConnectionError } from "../errors.ts";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/_validate.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
@@ -208,7 +209,8 @@ async function loop(ctx: RunContext): Promise<void> {
           ctx.emit({ type: "job:pending", job, name: ctx.job(job).name, reason });
         }
       } catch (e) {
-        if (++statusErrors >= MAX_STATUS_ERRORS) throw e;
+        const lost = e instanceof ConnectionError && !e.retryable;
+        if (lost || ++statusErrors >= MAX_STATUS_ERRORS) throw e;
         ctx.emit({
           type: "warning",
           message: `Cannot check job status (try ${statusErrors}): ${(e as Error).message}`,

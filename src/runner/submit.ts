@@ -1,4 +1,4 @@
-import { CommandError } from "../errors.ts";
+import { CommandError, ConnectionError } from "../errors.ts";
 import type { SubmitRequest } from "../schedulers/scheduler.ts";
 import type { JournalRecord } from "../state/run_state.ts";
 import { type RunContext, sleep } from "./_context.ts";
@@ -68,6 +68,9 @@ export async function submit(
         }));
       }
     } catch (e) {
+      // A link that cannot be restored stops the run (a rerun resumes); a drop mid-submit is
+      // transient: the intent stays, and the next try looks the job up before submitting.
+      if (e instanceof ConnectionError && !e.retryable) throw e;
       outcomes = requests.map(() => ({
         ok: false as const,
         error: (e as Error).message,
@@ -123,6 +126,7 @@ async function adopt(
     const lookup = scheduler.lookupArgv(requests);
     found = scheduler.parseLookup(await ctx.conn.exec(lookup, { idempotent: true }), requests);
   } catch (e) {
+    if (e instanceof ConnectionError && !e.retryable) throw e;
     // The queue could not be read: never conclude "not submitted"; try again later.
     for (const s of recovered) {
       errors.set(s.job, { error: (e as Error).message, kind: "transient" });

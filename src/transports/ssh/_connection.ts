@@ -135,11 +135,12 @@ export class SshConnection implements Connection {
         if (!(e instanceof ConnectionError) || !e.retryable) throw e;
         if (attempt >= attempts) {
           const seconds = Math.round((Date.now() - started) / 1000);
+          // Not retryable any more: the runner stops, and a rerun resumes from the journal.
           throw new ConnectionError(
             `${e.message}; gave up after ${attempt + 1} tries over ${seconds} s (rerun to resume)`,
             e.host,
             e.port,
-            true,
+            false,
             { cause: e },
           );
         }
