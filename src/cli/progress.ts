@@ -165,8 +165,9 @@ export interface ProgressView {
   stop(): void;
 }
 
+// Fits 80 columns for small runs; cli-progress cuts what does not fit the terminal.
 const LIVE_FORMAT =
-  "{bar} {value}/{total} jobs | {queued} queued | {running} running | {done} done | {failed} failed | tasks {tasksDone}/{tasks} | {elapsed}";
+  "{bar} {done}/{jobs} jobs done | {running} running | {queued} queued | {failed} failed | tasks {tasksDone}/{tasks} | {elapsed}";
 
 /** Creates the view for a mode; the live bar writes to `stream` (stdout). */
 export function progressView(
@@ -200,7 +201,7 @@ export function progressView(
     clearOnComplete: false,
     stopOnComplete: false,
     fps: 4,
-    barsize: 20,
+    barsize: 10,
   }, cliProgress.Presets.shades_classic);
   let bar: cliProgress.SingleBar | undefined;
   const draw = () => {
@@ -226,6 +227,7 @@ export function progressView(
     stop: () => {
       clearInterval(timer);
       if (bar) draw();
+      multi.update(); // flushes lines logged since the last frame
       multi.stop();
     },
   };
