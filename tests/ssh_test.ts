@@ -193,3 +193,54 @@ Deno.test({
     await Deno.remove(back, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "ssh tarCompress: gzip both ways, symlinks followed, empty matches fine",
+  ignore,
+  fn: async () => {
+    const e = env!;
+    const local = await Deno.makeTempDir();
+    const remote = await sharedDir("dpd-ssh-gz-");
+    const back = await Deno.makeTempDir();
+    await Deno.mkdir(`${local}/d`);
+    await Deno.writeTextFile(`${local}/d/a.txt`, "alpha\n".repeat(1000));
+    await Deno.writeTextFile(`${local}/target.txt`, "linked\n");
+    await Deno.symlink(`${local}/target.txt`, `${local}/d/link.txt`);
+    await withConn(testSsh(e, remote, { tarCompress: true }), async (c) => {
+      const up = await c.upload(local, `${remote}/run`, ["d"]);
+      assert.equal(up.files, 2);
+      assert.equal(await Deno.readTextFile(`${remote}/run/d/link.txt`), "linked\n");
+      assert.equal((await Deno.lstat(`${remote}/run/d/link.txt`)).isSymlink, false);
+      const down = await c.download(`${remote}/run`, back, ["d/*.txt"]);
+      assert.equal(down.files, 2);
+      assert.equal(await Deno.readTextFile(`${back}/d/a.txt`), "alpha\n".repeat(1000));
+      assert.deepEqual(await c.download(`${remote}/run`, back, ["none*"]), {
+        files: 0,
+        bytes: 0,
+        missing: ["none*"],
+      });
+    });
+    for (const dir of [local, remote, back]) await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "ssh proxyCommand: the link runs through a local command (OpenSSH -W via the jump host)",
+  ignore,
+  fn: async () => {
+    const e = env!;
+    const through = testSsh(e, "/tmp/x", {
+      proxyCommand: `ssh -F ${e.sshConfig} -W %h:%p dpd-jump`,
+    });
+    assert.equal(through.options.proxyCommand, `ssh -F ${e.sshConfig} -W %h:%p dpd-jump`);
+    await withConn(
+      through,
+      async (c) => assert.equal((await c.exec(["id", "-un"])).stdout, "hpcuser\n"),
+    );
+    await assert.rejects(
+      testSsh(e, "/tmp/x", { proxyCommand: "echo nope >&2; exit 7", reconnectAttempts: 0 })
+        .connect(),
+      /ProxyCommand "echo nope >&2; exit 7" exited with code 7: nope/,
+    );
+  },
+});

@@ -3,7 +3,8 @@ import type { SFTPWrapper } from "ssh2";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
+import { createGunzip, createGzip } from "node:zlib";
 import { mapLimit } from "../../_map_limit.ts";
 import { CommandError, ConnectionError } from "../../errors.ts";
 import { quote } from "../../schedulers/_quote.ts";
@@ -20,6 +21,8 @@ export interface SshSettings {
   readonly maxChannels: number;
   /** Reconnect tries after a drop before the run stops (a rerun resumes it). */
   readonly reconnectAttempts: number;
+  /** Gzip tar streams both ways. */
+  readonly tarCompress?: boolean;
   /** Run once after every login (dpdispatcher's `execute_command`). */
   readonly executeCommand?: string;
   /** Where reconnect notices go (the runner turns them into warning events). */
@@ -36,6 +39,34 @@ interface Pipeable {
 class LinkLost extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Gzips a stream (fast level: the point is fewer bytes on a slow link), passing errors on. */
+function gzipped(source: Pipeable) {
+  const gzip = createGzip({ level: 1 });
+  source.on("error", (e) => gzip.destroy(e));
+  source.pipe(gzip);
+  return gzip;
+}
+
+/** Gunzips a stream; an empty one (nothing matched, so no tar was sent) stays empty. */
+function gunzipped(stream: Readable): Readable {
+  const out = new PassThrough();
+  let gunzip: ReturnType<typeof createGunzip> | undefined;
+  stream.on("data", (chunk: Buffer) => {
+    if (!gunzip) {
+      gunzip = createGunzip();
+      gunzip.on("error", (e) => out.destroy(e));
+      gunzip.pipe(out);
+    }
+    if (!gunzip.write(chunk)) {
+      stream.pause();
+      gunzip.once("drain", () => stream.resume());
+    }
+  });
+  stream.on("end", () => (gunzip ? gunzip.end() : out.end()));
+  stream.on("error", (e) => out.destroy(e));
+  return out;
+}
 
 /** Counts open channels so a run never exceeds the server's session limit. */
 class Slots {
@@ -274,12 +305,14 @@ export class SshConnection implements Connection {
       );
       const newDirs = dirs.filter((d) => ![...remote.keys()].some((k) => k.startsWith(`${d}/`)));
       if (todo.length === 0 && newDirs.length === 0) return { files: 0, bytes: 0, missing };
-      const argv = ["tar", "-x", "-f", "-", "-C", remoteBase, "--no-same-owner"];
+      const zip = this.#settings.tarCompress;
+      const argv = ["tar", zip ? "-xz" : "-x", "-f", "-", "-C", remoteBase, "--no-same-owner"];
       const started = Date.now();
+      const pack = packFiles(localBase, todo, newDirs);
       const result = await this.#execOn(
         link,
         `mkdir -p ${quote(remoteBase)} && ${argv.map(quote).join(" ")}`,
-        { stdin: packFiles(localBase, todo, newDirs) },
+        { stdin: zip ? gzipped(pack) : pack },
       );
       if (result.exitCode !== 0) {
         throw CommandError.of(
@@ -301,11 +334,15 @@ export class SshConnection implements Connection {
   ): Promise<TransferResult> {
     if (patterns.length === 0) return Promise.resolve({ files: 0, bytes: 0, missing: [] });
     return this.#withLink("a download", true, async (link) => {
-      const argv = ["bash", "-c", DOWNLOAD, "dpd", remoteBase, ...patterns];
+      const zip = this.#settings.tarCompress;
+      const script = zip ? DOWNLOAD.replace("tar -c -h", "tar -cz -h") : DOWNLOAD;
+      const argv = ["bash", "-c", script, "dpd", remoteBase, ...patterns];
       const started = Date.now();
       let got = { files: 0, bytes: 0 };
       const result = await this.#execOn(link, argv.map(quote).join(" "), {
-        stdout: async (stream) => (got = await unpackInto(localBase, stream)),
+        stdout: async (
+          stream,
+        ) => (got = await unpackInto(localBase, zip ? gunzipped(stream) : stream)),
       });
       if (result.exitCode === 3) return { files: 0, bytes: 0, missing: [...patterns] };
       // GNU tar exits 1 when a file changed while it was read: what it sent is still whole.

@@ -9,7 +9,8 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { homedir, userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
+import { spawn } from "node:child_process";
 import SSHConfig from "ssh-config";
 import { ConnectionError } from "../../errors.ts";
 import { checkHostKey, fingerprint, knownHostsLine, knownKeyTypes } from "./known_hosts.ts";
@@ -26,6 +27,8 @@ export interface Hop {
   readonly username: string;
   /** IdentityFile entries from ~/.ssh/config. */
   readonly identityFiles: readonly string[];
+  /** A local command whose stdin/stdout carry the connection (`ProxyCommand`; `%h %p %r`). */
+  readonly proxyCommand?: string;
 }
 
 /** Secrets: kept in memory only, never in plans, journals, events or errors. */
@@ -78,6 +81,8 @@ export function resolveHop(
   const port = spec.port ?? (one("port") ? Number(one("port")) : 22);
   const ids = c["identityfile"];
   const jump = one("proxyjump");
+  const command = c["proxycommand"];
+  const proxyCommand = Array.isArray(command) ? command.join(" ") : command;
   return {
     alias: spec.host,
     host: one("hostname")?.replaceAll("%h", spec.host) ?? spec.host,
@@ -85,6 +90,7 @@ export function resolveHop(
     username: spec.username ?? one("user") ?? userInfo().username,
     identityFiles: (Array.isArray(ids) ? ids : ids ? [ids] : []).map(expandHome),
     proxyJump: jump && jump.toLowerCase() !== "none" ? jump : undefined,
+    proxyCommand: proxyCommand && proxyCommand.toLowerCase() !== "none" ? proxyCommand : undefined,
     knownHosts: one("userknownhostsfile")?.split(/\s+/)[0],
   };
 }
@@ -281,12 +287,15 @@ function connectOne(
     },
   };
   return new Promise((resolveLogin, reject) => {
+    let settled = false;
     client.once("ready", () => {
-      client.removeAllListeners("error");
-      client.on("error", () => {}); // later errors surface as a closed link
+      settled = true;
       resolveLogin(client);
     });
-    client.once("error", (e: Error & { level?: string; code?: string }) => {
+    // Later errors (and repeats) surface as a closed link.
+    client.on("error", (e: Error & { level?: string; code?: string }) => {
+      if (settled) return;
+      settled = true;
       client.end();
       if (refusal) return reject(new ConnectionError(refusal, hop.host, hop.port, false));
       if (e.level === "client-authentication") {
@@ -314,14 +323,64 @@ function connectOne(
   });
 }
 
+/** Runs a ProxyCommand (`sh -c`, with `%h`, `%p`, `%r`, `%%` expanded) as the first hop's socket. */
+function proxySocket(hop: Hop) {
+  const command = hop.proxyCommand!.replace(
+    /%([hpr%])/g,
+    (_, k: string) =>
+      k === "h" ? hop.host : k === "p" ? String(hop.port) : k === "r" ? hop.username : "%",
+  );
+  const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-500)));
+  const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // The SSH client reports the closed link; `failed` says why.
+  for (const stream of [sock, child.stdin, child.stdout]) stream.on("error", () => {});
+  const failed = new Promise<ConnectionError | undefined>((resolve) => {
+    child.on("error", (e) =>
+      resolve(
+        new ConnectionError(
+          `Cannot run ProxyCommand ${JSON.stringify(command)}: ${e.message}`,
+          hop.host,
+          hop.port,
+          false,
+        ),
+      ));
+    child.on("exit", (code) =>
+      resolve(
+        code
+          ? new ConnectionError(
+            `ProxyCommand ${JSON.stringify(command)} exited with code ${code}: ${stderr.trim()}`,
+            hop.host,
+            hop.port,
+            true,
+          )
+          : undefined,
+      ));
+  });
+  return { sock, failed, kill: () => child.kill() };
+}
+
 /** Logs in to the last hop, through the others (ProxyJump), and disables Nagle on the socket. */
 export async function login(hops: readonly Hop[], settings: LoginSettings, secrets: Secrets) {
   const clients: ClientType[] = [];
-  const endAll = () => clients.forEach((c) => c.end());
+  let killProxy = () => {};
+  const endAll = () => {
+    clients.forEach((c) => c.end());
+    killProxy();
+  };
   try {
-    let sock: Duplex | undefined;
+    const proxy = hops[0].proxyCommand ? proxySocket(hops[0]) : undefined;
+    if (proxy) killProxy = proxy.kill;
+    let sock: Duplex | undefined = proxy?.sock;
     for (const [i, hop] of hops.entries()) {
-      const client = await connectOne(hop, settings, secrets, sock);
+      const client = await connectOne(hop, settings, secrets, sock).catch(async (e) => {
+        // A proxy that died explains the lost link better than the SSH client can.
+        const why = i === 0 && proxy
+          ? await Promise.race([proxy.failed, new Promise((r) => setTimeout(r, 500))])
+          : undefined;
+        throw why ?? e;
+      });
       clients.push(client);
       // Without this every SFTP round trip costs ~44 ms under Deno.
       if (i === 0) client.setNoDelay(true);

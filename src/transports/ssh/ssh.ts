@@ -38,6 +38,10 @@ export interface SshOptions {
   readonly hostKeyPolicy?: "strict" | "accept-new";
   /** Jump hosts, `user@host:port,...` (as `ssh -J`). @default the ssh config's `ProxyJump` */
   readonly proxyJump?: string;
+  /** A local command carrying the connection, as OpenSSH's `ProxyCommand` (`%h`, `%p`, `%r`). @default the ssh config's `ProxyCommand` */
+  readonly proxyCommand?: string;
+  /** Gzip the tar streams (`tar_compress`): worth it on slow links, not on fast ones. @default false */
+  readonly tarCompress?: boolean;
   /** Seconds between keepalives; a link silent for 3 of them is dropped and reopened. @default 15 */
   readonly keepalive?: number;
   /** A command run after every login (`execute_command`). */
@@ -79,7 +83,16 @@ function check(o: SshOptions): void {
       fail(field, "a number of at least 0", v);
     }
   }
-  const strings = ["username", "password", "passphrase", "totpSecret", "knownHosts", "proxyJump"];
+  const strings = [
+    "username",
+    "password",
+    "passphrase",
+    "totpSecret",
+    "knownHosts",
+    "proxyJump",
+    "proxyCommand",
+    "executeCommand",
+  ];
   for (const field of strings as (keyof SshOptions)[]) {
     const v = o[field];
     if (v !== undefined && typeof v !== "string") {
@@ -123,6 +136,8 @@ export function ssh(options: SshOptions): Transport {
   });
   const jumpList = options.proxyJump ?? target.proxyJump;
   const hops = [...(jumpList ? parseJumps(config, jumpList) : []), target];
+  const proxyCommand = options.proxyCommand ?? hops[0].proxyCommand;
+  hops[0] = { ...hops[0], proxyCommand };
   const remoteRoot = options.remoteRoot.replace(/\/+$/, "") || "/";
   const keyFilenames = options.keyFilename === undefined
     ? []
@@ -151,6 +166,7 @@ export function ssh(options: SshOptions): Transport {
     remoteRoot,
     hops: hops.slice(0, -1).map((h) => `${h.username}@${h.host}:${h.port}`),
     hostKeyPolicy: login.hostKeyPolicy,
+    ...(proxyCommand ? { proxyCommand } : {}),
   };
   return Object.freeze({
     name: "ssh",
@@ -167,6 +183,7 @@ export function ssh(options: SshOptions): Transport {
         maxChannels: options.maxChannels ?? 8,
         reconnectAttempts: options.reconnectAttempts ?? 8,
         executeCommand: options.executeCommand,
+        tarCompress: options.tarCompress ?? false,
         onWarning: connectOptions?.onWarning,
       }),
   });
