@@ -11,7 +11,7 @@ import {
   type LoadOptions,
   loadResources,
   loadTask,
-  readJsonFile,
+  readInputFile,
 } from "./load.ts";
 
 /** dpdispatcher's job states, with its numeric values. */
@@ -50,9 +50,14 @@ export class Machine {
     return new Machine(loadMachine(dict, options));
   }
 
-  /** Loads a machine JSON file. */
+  /** Loads a machine JSON file (or YAML, when it ends in `.yaml` or `.yml`). */
   static loadFromJson(path: string, options?: LoadOptions): Machine {
-    return Machine.loadFromDict(readJsonFile(path).value, options);
+    return Machine.loadFromDict(readInputFile(path).value, options);
+  }
+
+  /** Loads a machine YAML file. */
+  static loadFromYaml(path: string, options?: LoadOptions): Machine {
+    return Machine.loadFromDict(readInputFile(path, "yaml").value, options);
   }
 }
 
@@ -71,9 +76,14 @@ export class Resources {
     return new Resources(dict, options);
   }
 
-  /** Loads a resources JSON file. */
+  /** Loads a resources JSON file (or YAML, when it ends in `.yaml` or `.yml`). */
   static loadFromJson(path: string, options?: LoadOptions): Resources {
-    return new Resources(readJsonFile(path).value as Record<string, unknown>, options);
+    return new Resources(readInputFile(path).value as Record<string, unknown>, options);
+  }
+
+  /** Loads a resources YAML file. */
+  static loadFromYaml(path: string, options?: LoadOptions): Resources {
+    return new Resources(readInputFile(path, "yaml").value as Record<string, unknown>, options);
   }
 
   /** The resources as a dpdispatcher dict (snake_case keys). */
@@ -98,9 +108,14 @@ export class Task {
     return new Task(t);
   }
 
-  /** Loads a task JSON file. */
+  /** Loads a task JSON file (or YAML, when it ends in `.yaml` or `.yml`). */
   static loadFromJson(path: string, options?: LoadOptions): Task {
-    return Task.loadFromDict(readJsonFile(path).value, options);
+    return Task.loadFromDict(readInputFile(path).value, options);
+  }
+
+  /** Loads a task YAML file. */
+  static loadFromYaml(path: string, options?: LoadOptions): Task {
+    return Task.loadFromDict(readInputFile(path, "yaml").value, options);
   }
 
   /** Same as {@linkcode Task.loadFromDict}. */

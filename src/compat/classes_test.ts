@@ -126,3 +126,20 @@ Deno.test("runSubmission with dryRun stages and submits nothing; the next run su
   assert.ok(done.ok);
   assert.equal(await Deno.readTextFile(`${root}/w/t0/out.txt`), "in");
 });
+
+Deno.test("Machine, Resources and Task load from YAML too", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/machine.yml`,
+    "batch_type: Slurm\ncontext_type: LazyLocalContext\nlocal_root: ./\n",
+  );
+  await Deno.writeTextFile(`${dir}/resources.txt`, "group_size: 5\nqueue_name: GPUV100\n");
+  await Deno.writeTextFile(
+    `${dir}/task.yaml`,
+    "command: lmp -i in.lammps\ntask_work_path: bct-0/\n",
+  );
+  assert.equal(Machine.loadFromJson(`${dir}/machine.yml`).loaded.target.scheduler.name, "slurm");
+  assert.equal(Resources.loadFromYaml(`${dir}/resources.txt`).value.queueName, "GPUV100");
+  assert.equal(Task.loadFromYaml(`${dir}/task.yaml`).value.taskWorkPath, "bct-0");
+  await Deno.remove(dir, { recursive: true });
+});

@@ -367,10 +367,13 @@ export function toSubmissionKeys(message: string): string {
 }
 
 /**
- * Reads a JSON or (by its `.yaml`/`.yml` extension) YAML file; a bad file is a one-line
- * `TypeError` naming the file and the position.
+ * Reads a JSON or YAML file (by default, YAML when it ends in `.yaml` or `.yml`); a bad file is
+ * a one-line `TypeError` naming the file and the position.
  */
-export function readInputFile(path: string): { value: unknown; dir: string } {
+export function readInputFile(
+  path: string,
+  format: "json" | "yaml" = /\.ya?ml$/i.test(path) ? "yaml" : "json",
+): { value: unknown; dir: string } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -379,7 +382,7 @@ export function readInputFile(path: string): { value: unknown; dir: string } {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code;
     throw new TypeError(`Cannot read "${path}": ${why ?? (e as Error).message}`);
   }
-  if (/\.ya?ml$/i.test(path)) {
+  if (format === "yaml") {
     try {
       return { value: parseYaml(text), dir: dirname(path) };
     } catch (e) {
@@ -393,6 +396,3 @@ export function readInputFile(path: string): { value: unknown; dir: string } {
     throw new TypeError(`Invalid JSON in "${path}": ${(e as Error).message.split("\n")[0]}`);
   }
 }
-
-/** Same as {@linkcode readInputFile} (which also reads YAML); kept for its callers. */
-export const readJsonFile: (path: string) => { value: unknown; dir: string } = readInputFile;
