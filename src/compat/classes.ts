@@ -196,29 +196,34 @@ export class Submission {
    * re-attaches to the same run.
    */
   async runSubmission(options: RunSubmissionOptions = {}): Promise<RunReport> {
+    const plan = this.#builder.toPlan();
+    const recorded = async () =>
+      (await readRuns(plan.workBase)).find((r) => r.runId === plan.runId);
     if (options.dryRun) {
-      const plan = this.#builder.toPlan();
       await dryRunPlan(plan, this.#builder.target);
-      return (await readRuns(plan.workBase)).find((r) => r.runId === plan.runId)!;
+      return (await recorded())!;
     }
-    const jobs = this.#builder.toPlan().jobs.length;
+    // Jobs still to submit: all of a new run; of a recorded one, those not submitted yet.
+    const before = options.exitOnSubmit ? await recorded() : undefined;
+    let toSubmit = before
+      ? before.jobs.filter((j) => j.state === "pending" || j.state === "cancelled").length
+      : plan.jobs.length;
+    if (before && toSubmit === 0) return before;
     const controller = new AbortController();
-    let submitted = 0;
     try {
       return await this.#builder.run({
         retryCount: this.#retryCount,
         clean: options.clean ?? false,
         signal: controller.signal,
         onEvent: (e) => {
-          if (options.exitOnSubmit && e.type === "job:submitted" && ++submitted === jobs) {
-            controller.abort();
-          }
+          if (!options.exitOnSubmit) return;
+          if (e.type === "job:retry") toSubmit++;
+          if (e.type === "job:submitted" && --toSubmit === 0) controller.abort();
         },
       });
     } catch (e) {
       if (!controller.signal.aborted) throw e;
-      const runId = this.#builder.toPlan().runId;
-      const run = (await readRuns(this.#builder.toPlan().workBase)).find((r) => r.runId === runId);
+      const run = await recorded();
       if (!run) throw e;
       return run;
     }

@@ -92,6 +92,8 @@ Deno.test("runSubmission with exitOnSubmit returns once every job is submitted",
   const report = await submission.runSubmission({ exitOnSubmit: true });
   assert.equal(report.jobs.length, 2);
   assert.ok(report.jobs.every((j) => j.state === "running" && j.id));
+  const again = await submission.runSubmission({ exitOnSubmit: true });
+  assert.deepEqual(again.jobs.map((j) => j.id), report.jobs.map((j) => j.id), "nothing to submit");
   const done = await submission.runSubmission();
   assert.ok(done.ok);
   assert.ok(done.jobs.every((j) => j.attempts === 1), "re-attached, nothing resubmitted");
