@@ -10,6 +10,7 @@ import type { Target } from "../schedulers/scheduler.ts";
 import { shell } from "../schedulers/shell/shell.ts";
 import { slurm, slurmJobArray } from "../schedulers/slurm/slurm.ts";
 import { lazyLocal, local } from "../transports/local.ts";
+import { ssh, type SshOptions } from "../transports/ssh/ssh.ts";
 import type { Transport } from "../transports/transport.ts";
 import { suggest } from "./_suggest.ts";
 
@@ -110,6 +111,86 @@ function object(value: unknown, path: string): Json {
 
 const camel = (key: string) => key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
 
+/** dpdispatcher's SSH `remote_profile` keys, plus this version's host-key and jump settings. */
+const SSH_PROFILE: Record<string, "string" | "number" | "boolean" | "strings" | "secret"> = {
+  hostname: "string",
+  username: "string",
+  password: "secret",
+  port: "number",
+  key_filename: "strings",
+  passphrase: "secret",
+  timeout: "number",
+  totp_secret: "secret",
+  tar_compress: "boolean",
+  look_for_keys: "boolean",
+  execute_command: "string",
+  proxy_command: "string",
+  proxy_jump: "string",
+  known_hosts: "string",
+  host_key_policy: "string",
+  keepalive: "number",
+  agent: "string",
+  config_file: "string",
+};
+
+/**
+ * Maps an SSHContext machine onto {@linkcode ssh}: `remote_root` and `remote_profile.hostname`
+ * are required; secrets are passed through and never echoed in errors.
+ */
+function sshFromProfile(
+  remoteRoot: string | null | undefined,
+  profile: Json | undefined,
+  contextType: string,
+  options: LoadOptions,
+): Transport {
+  if (!remoteRoot) {
+    throw new TypeError(
+      `Invalid machine.remote_root: ${
+        remoteRoot === undefined ? "missing" : `got ${JSON.stringify(remoteRoot)}`
+      } (an absolute directory on the remote host is required for ${contextType})`,
+    );
+  }
+  const p = object(profile, "machine.remote_profile");
+  unknownKeys(p, Object.keys(SSH_PROFILE), "machine.remote_profile", options);
+  if (p.hostname === undefined) {
+    throw new TypeError(
+      `Invalid machine.remote_profile.hostname: missing (required for ${contextType})`,
+    );
+  }
+  const args: Record<string, unknown> = {};
+  for (const [key, kind] of Object.entries(SSH_PROFILE)) {
+    const value = p[key];
+    if (value === undefined || value === null) continue;
+    const ok = kind === "secret" || kind === "string"
+      ? typeof value === "string"
+      : kind === "strings"
+      ? typeof value === "string" ||
+        (Array.isArray(value) && value.every((v) => typeof v === "string"))
+      : typeof value === kind;
+    if (!ok) {
+      const shown = kind === "secret" ? `a ${typeof value}` : JSON.stringify(value);
+      const want = kind === "strings"
+        ? "a path or a list of paths"
+        : `a ${kind === "secret" ? "string" : kind}`;
+      throw new TypeError(`Invalid machine.remote_profile.${key}: expected ${want}, got ${shown}`);
+    }
+    args[camel(key)] = value;
+  }
+  try {
+    return ssh({ ...(args as Omit<SshOptions, "remoteRoot">), remoteRoot } as SshOptions);
+  } catch (e) {
+    // ssh() names its fields in camelCase; the file has snake_case keys.
+    const message = (e as Error).message.replace(
+      /^Invalid ssh\.(\w+)/,
+      (_, f: string) =>
+        f === "remoteRoot"
+          ? "Invalid machine.remote_root"
+          : `Invalid machine.remote_profile.${f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+    );
+    throw new TypeError(message);
+  }
+}
+
 /** A dpdispatcher machine, loaded: where jobs run, and the retry budget. */
 export interface LoadedMachine {
   /** The target (scheduler over transport). */
@@ -168,9 +249,11 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
       remoteRoot: m.remote_root,
       symlink: typeof symlink === "boolean" ? symlink : true,
     });
-  } else if (["ssh", "hdfs", "bohrium", "dpcloudserver", "lebesgue", "openapi"].includes(context)) {
+  } else if (context === "ssh") {
+    transport = sshFromProfile(m.remote_root, m.remote_profile, m.context_type, options);
+  } else if (["hdfs", "bohrium", "dpcloudserver", "lebesgue", "openapi"].includes(context)) {
     throw new TypeError(
-      `Unsupported machine.context_type: "${m.context_type}" is not supported yet (supported: LazyLocalContext, LocalContext)`,
+      `Unsupported machine.context_type: "${m.context_type}" is not supported yet (supported: LazyLocalContext, LocalContext, SSHContext)`,
     );
   } else {
     throw new TypeError(

@@ -9,7 +9,7 @@ import {
 } from "./load.ts";
 
 // The seed document's Getting Started files (machine.json with its SSH context swapped for a
-// local one, since SSH is not supported yet).
+// local one, so the files run here; the SSH original loads in its own test).
 const machine = {
   machine_type: "Slurm",
   context_type: "LazyLocalContext",
@@ -74,8 +74,8 @@ Deno.test("types are case-insensitive, Context is optional, and unsupported ones
     /"PBS" is not supported yet/,
   );
   assert.throws(
-    () => loadMachine({ ...machine, context_type: "SSHContext" }),
-    /"SSHContext" is not supported yet/,
+    () => loadMachine({ ...machine, context_type: "HDFSContext" }),
+    /"HDFSContext" is not supported yet/,
   );
   assert.throws(
     () => loadMachine({ batch_type: "Condor", context_type: "LazyLocal" }),
@@ -235,4 +235,57 @@ Deno.test("messages that name no field keep their words", () => {
     toSubmissionKeys('Invalid JSON in "s.json": Unexpected end'),
     'Invalid JSON in "s.json": Unexpected end',
   );
+});
+
+Deno.test("the seed's SSHContext machine.json loads: ~/ remote root, profile keys mapped, no secret echoed", () => {
+  const seed = {
+    machine_type: "Slurm",
+    context_type: "SSHContext",
+    local_root: "/home/user123/workplace/22_new_project/",
+    remote_root: "~/dpdispatcher_work_dir/",
+    remote_profile: { hostname: "39.106.xx.xxx", username: "user1", port: 22, timeout: 10 },
+  };
+  const m = loadMachine(seed);
+  assert.equal(m.target.transport.name, "ssh");
+  assert.equal(m.target.scheduler.name, "slurm");
+  assert.deepEqual(
+    [m.target.transport.options.hostname, m.target.transport.options.username],
+    ["39.106.xx.xxx", "user1"],
+  );
+  assert.equal(m.target.transport.runRoot("/w", "abc"), "~/dpdispatcher_work_dir/abc");
+  const profile = (extra: Record<string, unknown>) => ({
+    ...seed,
+    remote_profile: { ...seed.remote_profile, ...extra },
+  });
+  const withSecrets = loadMachine(profile({ password: "hunter2", totp_secret: "JBSWY3DP" }));
+  assert.ok(!JSON.stringify(withSecrets.target.transport.options).includes("hunter2"));
+  assert.throws(
+    () => loadMachine(profile({ password: 31337 })),
+    (e: Error) => /remote_profile\.password: expected a string, got a number$/.test(e.message),
+  );
+  assert.throws(
+    () => loadMachine(profile({ port: "22" })),
+    /remote_profile\.port: expected a number, got "22"/,
+  );
+  assert.throws(
+    () => loadMachine(profile({ port: 70000 })),
+    /remote_profile\.port: expected an integer from 1 to 65535, got 70000/,
+  );
+  assert.throws(
+    () => loadMachine(profile({ hostname: undefined })),
+    /remote_profile\.hostname: missing/,
+  );
+  assert.throws(
+    () => loadMachine({ ...seed, remote_root: "rel/dir" }),
+    /machine\.remote_root: expected an absolute directory .*got "rel\/dir"/,
+  );
+  assert.throws(
+    () => loadMachine({ ...seed, remote_profile: undefined }),
+    /machine\.remote_profile: missing/,
+  );
+  const warnings: string[] = [];
+  loadMachine(profile({ totp_secert: "x" }), { onWarning: (w) => warnings.push(w) });
+  assert.deepEqual(warnings, [
+    'Unknown key machine.remote_profile.totp_secert (did you mean "totp_secret"?)',
+  ]);
 });

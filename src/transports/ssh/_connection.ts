@@ -120,9 +120,17 @@ export class SshConnection implements Connection {
   /** Logs in (retrying network faults briefly) and returns the connection. */
   static async open(settings: SshSettings): Promise<SshConnection> {
     const connection = new SshConnection(settings);
-    await connection.#getLink(Math.min(2, settings.reconnectAttempts));
+    const link = await connection.#getLink(Math.min(2, settings.reconnectAttempts));
+    // SFTP starts in the login's home: its real path resolves "~/" remote roots.
+    const sftp = await connection.#sftpOf(link);
+    connection.home = await new Promise<string>((resolve, reject) =>
+      sftp.realpath(".", (err, path) => (err ? reject(err) : resolve(path)))
+    );
     return connection;
   }
+
+  /** The login's home directory (resolves a `~/` remote root). */
+  home?: string;
 
   get #target(): Hop {
     return this.#settings.hops[this.#settings.hops.length - 1];
