@@ -4,7 +4,7 @@
  * @module
  */
 import process from "node:process";
-import denoJson from "../../deno.json" with { type: "json" };
+import { VERSION } from "../version.ts";
 import { type Command, fail, type Io } from "./_common.ts";
 import { cancel } from "./cancel.ts";
 import { render } from "./render.ts";
@@ -22,8 +22,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   schema,
 };
 
-const HELP =
-  `dpdisp ${denoJson.version}: send batches of tasks to HPC clusters and bring the results home
+const HELP = `dpdisp ${VERSION}: send batches of tasks to HPC clusters and bring the results home
 
 Usage: dpdisp COMMAND [options]
 
@@ -73,7 +72,7 @@ export async function main(
     return 0;
   }
   if (name === "--version" || name === "-V") {
-    out(denoJson.version);
+    out(VERSION);
     return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
