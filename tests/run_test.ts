@@ -299,6 +299,42 @@ Deno.test("cancel() stops every job a detached run left behind; the next run fin
   );
 });
 
+Deno.test("cancel() journals a detached job that had already finished as finished, not cancelled", async () => {
+  const base = await tempDir();
+  const builder = dispatch({ workBase: base }).with({ groupSize: 1 }).tasks(
+    task({ command: "echo fast > out.txt", taskWorkPath: "fast", backwardFiles: ["out.txt"] }),
+    task({
+      command: "[ -f ../go ] || sleep 60; echo slow > out.txt",
+      taskWorkPath: "slow",
+      backwardFiles: ["out.txt"],
+    }),
+  );
+  const controller = new AbortController();
+  let submitted = 0;
+  await assert.rejects(
+    builder.run({
+      signal: controller.signal,
+      // Abort as soon as both are submitted: the runner never sees the fast job end.
+      onEvent: (e) => e.type === "job:submitted" && ++submitted === 2 && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+  await waitFor(
+    () => Deno.stat(`${base}/fast/out.txt`).then(() => true, () => false),
+    5000,
+    "the fast task to finish",
+  );
+  await new Promise((r) => setTimeout(r, 300)); // its exit code follows its output
+  assert.equal(await builder.cancel(), 1, "only the running job is cancelled");
+  await Deno.writeTextFile(`${base}/go`, "");
+  const report = await builder.run();
+  const attempts = Object.fromEntries(
+    report.tasks.map((t) => [t.taskWorkPath, report.jobs.find((j) => j.hash === t.job)!.attempts]),
+  );
+  assert.deepEqual(attempts, { fast: 1, slow: 2 });
+  assert.equal(await Deno.readTextFile(`${base}/slow/out.txt`), "slow\n");
+});
+
 Deno.test("resuming a copied run from a different remoteRoot is refused, naming both", async () => {
   const base = await tempDir();
   const first = await tempDir();

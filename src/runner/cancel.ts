@@ -11,7 +11,7 @@ import { collect } from "./collect.ts";
 /**
  * Cancels every live job of a plan's run with one scheduler command and journals it, so the
  * next `run()` resubmits them (a cancel by request is not charged to the retry budget).
- * Returns how many jobs were cancelled.
+ * Returns how many jobs were cancelled (a job found finished is journaled as ended, not counted).
  */
 export async function cancelPlan(plan: Plan, target: Target): Promise<number> {
   const workBase = resolve(plan.workBase);
@@ -49,24 +49,18 @@ export async function cancelLive(ctx: RunContext, reason: string): Promise<numbe
       started,
     );
   }
-  // Tasks that finished before the cancel keep their results: their exit codes go on record.
-  // Tasks that finished before the cancel keep their results: their exit codes go on record.
+  // Tasks that finished before the cancel keep their results: their exit codes go on record,
+  // and a job whose every task had finished simply ended well (nothing to resubmit).
   const codes = await ctx.readExitCodes(live);
   const now = Date.now();
-  await ctx.record(
-    live.map((job, k): JournalRecord => ({
-      t: "ended",
-      job,
-      attempt: ctx.jobState(job)!.submitted!.attempt,
-      ok: false,
-      codes: codes[k],
-      reason,
-      cancelled: true,
-      at: now,
-    })),
-    true,
-  );
-  return live.length;
+  const records = live.map((job, k): JournalRecord => {
+    const attempt = ctx.jobState(job)!.submitted!.attempt;
+    return Object.values(codes[k]).every((c) => c === 0)
+      ? { t: "ended", job, attempt, ok: true, codes: codes[k], at: now }
+      : { t: "ended", job, attempt, ok: false, codes: codes[k], reason, cancelled: true, at: now };
+  });
+  await ctx.record(records, true);
+  return records.filter((r) => r.t === "ended" && r.cancelled).length;
 }
 
 /** With `strategy.ratioUnfinished`, drops the remaining jobs once enough tasks finished. */
