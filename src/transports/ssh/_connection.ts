@@ -3,7 +3,7 @@ import type { SFTPWrapper } from "ssh2";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, type Readable, Transform } from "node:stream";
 import { createGunzip, createGzip } from "node:zlib";
 import { mapLimit } from "../../_map_limit.ts";
 import { CommandError, ConnectionError } from "../../errors.ts";
@@ -39,6 +39,31 @@ interface Pipeable {
 class LinkLost extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Joins a stream's small chunks into ~256 KiB ones: one SSH packet per tar header is slow. */
+function coalesced(source: Pipeable): Pipeable {
+  const parts: Buffer[] = [];
+  let size = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size >= 256 * 1024) {
+        const all = Buffer.concat(parts);
+        parts.length = 0;
+        size = 0;
+        return done(null, all);
+      }
+      done();
+    },
+    flush(done) {
+      done(null, parts.length ? Buffer.concat(parts) : undefined);
+    },
+  });
+  source.on("error", (e) => out.destroy(e));
+  source.pipe(out);
+  return out;
+}
 
 /** Gzips a stream (fast level: the point is fewer bytes on a slow link), passing errors on. */
 function gzipped(source: Pipeable) {
@@ -320,7 +345,7 @@ export class SshConnection implements Connection {
       const result = await this.#execOn(
         link,
         `mkdir -p ${quote(remoteBase)} && ${argv.map(quote).join(" ")}`,
-        { stdin: zip ? gzipped(pack) : pack },
+        { stdin: zip ? gzipped(pack) : coalesced(pack) },
       );
       if (result.exitCode !== 0) {
         throw CommandError.of(
