@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
-import type { Buffer } from "node:buffer";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { Buffer } from "node:buffer";
 import { createWriteStream } from "node:fs";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import process from "node:process";
@@ -84,7 +84,11 @@ export function packFiles(base: string, files: readonly LocalFile[], dirs: reado
   return pack;
 }
 
-/** Writes a tar stream's files under `base` (each via tmp + rename), refusing names that escape it. */
+/**
+ * Writes a tar stream's files under `base` (each via tmp + rename, mtime kept), refusing names
+ * that escape it. Small files are buffered and written a few dozen at a time while the stream
+ * goes on; large ones stream to disk.
+ */
 export async function unpackInto(
   base: string,
   source: Readable,
@@ -92,6 +96,30 @@ export async function unpackInto(
   const extract = tar.extract();
   let files = 0;
   let bytes = 0;
+  const made = new Map<string, Promise<unknown>>();
+  const dir = (path: string) => {
+    if (!made.has(path)) made.set(path, mkdir(path, { recursive: true }));
+    return made.get(path)!;
+  };
+  const writing = new Set<Promise<void>>();
+  const place = async (
+    target: string,
+    mode: number,
+    mtime: Date | undefined,
+    body: Buffer | Readable,
+  ) => {
+    await dir(dirname(target));
+    const tmp = `${target}.dpd-tmp-${process.pid}`;
+    try {
+      if (body instanceof Uint8Array) await writeFile(tmp, body, { mode });
+      else await pipeline(body, createWriteStream(tmp, { mode }));
+      if (mtime) await utimes(tmp, mtime, mtime);
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  };
   const done = (async () => {
     for await (const entry of extract) {
       const name = normalize(entry.header.name);
@@ -100,28 +128,30 @@ export async function unpackInto(
         throw new Error(`Refusing a downloaded file outside the work base: ${entry.header.name}`);
       }
       const target = join(base, name);
-      if (entry.header.type === "directory") {
-        await mkdir(target, { recursive: true });
+      const { type, mode, mtime, size = 0 } = entry.header;
+      if (type === "directory") {
+        await dir(target);
         entry.resume();
         continue;
       }
-      if (entry.header.type !== "file") {
+      if (type !== "file") {
         entry.resume();
         continue;
-      }
-      await mkdir(dirname(target), { recursive: true });
-      const tmp = `${target}.dpd-tmp-${process.pid}`;
-      try {
-        await pipeline(entry, createWriteStream(tmp, { mode: entry.header.mode ?? 0o644 }));
-        if (entry.header.mtime) await utimes(tmp, entry.header.mtime, entry.header.mtime);
-        await rename(tmp, target);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
       }
       files++;
-      bytes += entry.header.size ?? 0;
+      bytes += size;
+      if (size > SMALL) {
+        await place(target, mode ?? 0o644, mtime, entry as unknown as Readable);
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      const job = place(target, mode ?? 0o644, mtime, Buffer.concat(chunks));
+      writing.add(job);
+      job.then(() => writing.delete(job), () => {});
+      if (writing.size >= 32) await Promise.race(writing);
     }
+    await Promise.all(writing);
   })();
   await Promise.all([pipeline(source, extract), done]);
   return { files, bytes };
