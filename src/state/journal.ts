@@ -6,12 +6,22 @@ import { join } from "node:path";
 import { StateError } from "../errors.ts";
 import type { JournalRecord } from "./run_state.ts";
 
-function alive(pid: number): boolean {
+function alive(pid: number, runId: string, path: string): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ESRCH") return false;
+    if (code === "EPERM") return true;
+    // Deno signals only with unscoped --allow-run: never guess "gone" and drive a run twice.
+    throw new StateError(
+      `Run "${runId}" is locked by process ${pid}, which cannot be checked (${
+        (e as Error).message
+      }); remove "${path}" if that runner is gone`,
+      path,
+      { cause: e },
+    );
   }
 }
 
@@ -37,7 +47,7 @@ async function lock(path: string, runId: string): Promise<void> {
           `Run "${runId}" is locked by process ${pid} on host "${host}"; remove "${path}" if that runner is gone`,
           path,
         );
-      } else if (alive(Number(pid))) {
+      } else if (alive(Number(pid), runId, path)) {
         throw new StateError(`Run "${runId}" is already being run by process ${pid}`, path);
       }
       await rm(path, { force: true }); // stale: its runner died
