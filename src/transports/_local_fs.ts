@@ -14,10 +14,12 @@ import {
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Stats } from "node:fs";
-import { glob } from "tinyglobby";
 import type { ExecResult, TransferResult } from "./transport.ts";
 
 const GLOB = /[*?[\]{}]/;
+// Loaded on first use: tinyglobby reads TINYGLOBBY_DEBUG as it loads, and loading this library
+// must need no Deno permission, so a script can ask permissions() before anything else.
+let tinyglobby: Promise<typeof import("tinyglobby")> | undefined;
 
 /** Runs an argv in its own session (so a terminal's Ctrl-C reaches only the runner) and collects output. */
 export function execLocal(argv: readonly string[], stdin?: string): Promise<ExecResult> {
@@ -39,6 +41,7 @@ export function execLocal(argv: readonly string[], stdin?: string): Promise<Exec
 /** Expands one entry (file, directory or glob) relative to `base`; [] when it matches nothing. */
 export async function expand(base: string, entry: string): Promise<string[]> {
   if (GLOB.test(entry)) {
+    const { glob } = await (tinyglobby ??= import("tinyglobby"));
     return (await glob([entry], {
       cwd: base,
       dot: true,
