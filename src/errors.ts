@@ -176,3 +176,42 @@ export class ConnectionError extends Error {
     this.retryable = retryable;
   }
 }
+
+/**
+ * Deno was not given a permission the run needs. Thrown by `run()` before it touches anything,
+ * with every missing flag and a `deno run` command line that has them all.
+ *
+ * @example
+ * ```ts
+ * import { PermissionError } from "@deepmodeling/dpdispatcher";
+ *
+ * const error = new PermissionError(
+ *   "abc",
+ *   ["--allow-run=bash,ps"],
+ *   "deno run --allow-read=work --allow-write=work --allow-run=bash,ps --allow-env --allow-sys=hostname main.ts",
+ * );
+ * console.log(error.missing); // ["--allow-run=bash,ps"]
+ * ```
+ */
+export class PermissionError extends Error {
+  /** The run that was not started. */
+  readonly runId: string;
+  /** The missing permissions, as flags (`--allow-run=ps`). */
+  readonly missing: readonly string[];
+  /** `deno run` with every flag the run needs, then the script and its arguments. */
+  readonly command: string;
+
+  /** Builds the error for the permissions a run lacks. */
+  constructor(runId: string, missing: readonly string[], command: string, options?: ErrorOptions) {
+    super(
+      `Cannot start run "${runId}" without the Deno permissions ${
+        missing.join(" ")
+      }; run it with: ${command}`,
+      options,
+    );
+    this.name = "PermissionError";
+    this.runId = runId;
+    this.missing = missing;
+    this.command = command;
+  }
+}

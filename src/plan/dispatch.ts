@@ -9,6 +9,7 @@ import { jobsDirOf } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 // The default target is the one adapter the core names: `dispatch()` alone runs locally in place.
 import { shell } from "../schedulers/shell/shell.ts";
+import { type Permissions, permissions } from "./permissions.ts";
 import { buildPlan, type Plan } from "./plan.ts";
 import { type Resources, resources as makeResources, type ResourcesInput } from "./resources.ts";
 import { type Task, task as makeTask, type TaskInput } from "./task.ts";
@@ -116,6 +117,23 @@ export class Dispatch {
     });
   }
 
+  /**
+   * The exact Deno permissions `run()` needs, by kind and as `deno run` flags. Pure; `run()`
+   * checks them first and throws a `PermissionError` listing the missing ones.
+   *
+   * @example
+   * ```ts
+   * import { dispatch, task } from "@deepmodeling/dpdispatcher";
+   *
+   * const builder = dispatch({ workBase: "work" }).tasks(task({ command: "true", taskWorkPath: "t0" }));
+   * console.log(builder.permissions().flags.join(" "));
+   * // --allow-read=work --allow-write=work --allow-run=bash,ps --allow-env --allow-sys=hostname
+   * ```
+   */
+  permissions(): Permissions {
+    return permissions(this.toPlan(), this.target);
+  }
+
   /** Every job script as it would be written: no side effects, no connection. */
   render(): RenderedJob[] {
     const plan = this.toPlan();
@@ -129,7 +147,9 @@ export class Dispatch {
   /**
    * Runs the plan to the end: stage, submit, poll, collect each job's results as it ends,
    * retry failures, report. Re-running the same plan after a crash or abort re-attaches to it:
-   * nothing is submitted twice and nothing finished runs again.
+   * nothing is submitted twice and nothing finished runs again. Under Deno it first checks
+   * {@linkcode Dispatch.permissions} and, before touching anything, rejects with one
+   * `PermissionError` naming every missing flag.
    */
   run(options: RunOptions = {}): RunPromise {
     const channel = new EventChannel();

@@ -4,6 +4,7 @@ import { mapLimit } from "../_map_limit.ts";
 import { ConnectionError } from "../errors.ts";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/_validate.ts";
+import { permissions } from "../plan/permissions.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import { Journal, writeAtomic } from "../state/journal.ts";
@@ -11,6 +12,7 @@ import { phaseOf, type ResolvedRunOptions, RunContext, sleep } from "./_context.
 import { cancelLive, dropIfEnough } from "./cancel.ts";
 import { collect, collectCommon } from "./collect.ts";
 import type { RunEvent } from "./events.ts";
+import { checkPermissions } from "./permission_check.ts";
 import { buildReport, type RunReport } from "./report.ts";
 import { preflight, stage } from "./stage.ts";
 import { type Submission, submit } from "./submit.ts";
@@ -71,6 +73,8 @@ export async function runPlan(
   emit: (event: RunEvent) => void,
 ): Promise<RunReport> {
   const begun = Date.now();
+  // Under Deno, every missing permission at once, before anything is touched.
+  checkPermissions(plan.runId, permissions(plan, target));
   const workBase = resolve(plan.workBase);
   await preflight(plan, workBase);
   const stateDir = join(workBase, STATE_DIR);

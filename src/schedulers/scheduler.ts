@@ -1,3 +1,4 @@
+import type { PermissionNeeds } from "../plan/permissions.ts";
 import type { Resources } from "../plan/resources.ts";
 import type { FailureClass } from "./_classes.ts";
 import type { Task } from "../plan/task.ts";
@@ -100,6 +101,11 @@ export interface Scheduler {
   lookupArgv?(requests: readonly SubmitRequest[]): readonly string[];
   /** The job id of every request found by `lookupArgv`, by job hash. */
   parseLookup?(result: ExecResult, requests: readonly SubmitRequest[]): ReadonlyMap<string, string>;
+  /**
+   * What its commands need where they run: `run` names every program an argv of it starts
+   * with (`bash`, `ps`; not the programs those start). The transport decides whether that is here.
+   */
+  permissions?(): PermissionNeeds;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { mergeNeeds, type PermissionNeeds } from "../plan/permissions.ts";
 import {
   copyEntries,
   execLocal,
@@ -48,6 +49,8 @@ export function lazyLocal(): Transport {
     inPlace: true,
     runRoot: (workBase: string) => resolve(workBase),
     connect: () => Promise.resolve(localConnection(false)),
+    // Commands run here; a child process inherits the whole environment.
+    permissions: (commands: PermissionNeeds) => mergeNeeds(commands, { env: true }),
   });
 }
 
@@ -87,5 +90,12 @@ export function local(options: LocalOptions): Transport {
     inPlace: false,
     runRoot: (_workBase: string, runId: string) => `${remoteRoot}/${runId}`,
     connect: () => Promise.resolve(localConnection(link)),
+    // Deno creates symlinks only with unscoped read and write.
+    permissions: (commands: PermissionNeeds) =>
+      mergeNeeds(commands, {
+        env: true,
+        read: link ? true : [remoteRoot],
+        write: link ? true : [remoteRoot],
+      }),
   });
 }

@@ -1,3 +1,4 @@
+import type { PermissionNeeds } from "../plan/permissions.ts";
 import type { JsonValue } from "../plan/resources.ts";
 
 /** What a command printed and how it ended. */
@@ -51,6 +52,8 @@ export interface Connection extends AsyncDisposable {
   remove(path: string): Promise<void>;
   /** Closes the link. */
   close(): Promise<void>;
+  /** The login's home directory on the execution side, when a remote root may start with `~/`. */
+  readonly home?: string;
 }
 
 /** Options of {@linkcode Transport.connect}. */
@@ -78,4 +81,11 @@ export interface Transport {
   readonly endFileGraceMs?: number;
   /** Opens a connection; notices such as reconnects go to `onWarning`. */
   connect(options?: ConnectOptions): Promise<Connection>;
+  /**
+   * The Deno permissions a run over this transport needs on this machine, given what the
+   * scheduler's commands need where they run (`{ run: ["bash", "ps"] }`): a local transport
+   * needs those too, a remote one only its own (`--allow-net=host:22`, the ssh files it reads).
+   * Without it, the commands are taken to run here.
+   */
+  permissions?(commands: PermissionNeeds): PermissionNeeds;
 }

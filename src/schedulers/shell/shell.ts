@@ -114,6 +114,9 @@ export const shellScheduler: Scheduler = Object.freeze({
       }; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done; true`,
     ];
   },
+
+  // Submit and cancel run bash (kill is its builtin); status runs ps.
+  permissions: () => ({ run: ["bash", "ps"] }),
 });
 
 /**

@@ -229,6 +229,9 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
       return ["scancel", ...ids];
     },
 
+    // sbatch, squeue and sacct run inside bash scripts; only scancel is started directly.
+    permissions: () => ({ run: ["bash", "scancel"] }),
+
     lookupArgv(requests: readonly SubmitRequest[]): readonly string[] {
       const names = quote(requests.map(slurmJobName).join(","));
       return [

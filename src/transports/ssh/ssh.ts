@@ -2,6 +2,7 @@ import { isAbsolute } from "node:path";
 import type { JsonValue } from "../../plan/resources.ts";
 import type { Transport } from "../transport.ts";
 import { SshConnection } from "./_connection.ts";
+import { sshPermissions } from "./_permissions.ts";
 import { agentSocket, knownHostsPath, parseJumps, readSshConfig, resolveHop } from "./_login.ts";
 
 /**
@@ -175,6 +176,16 @@ export function ssh(options: SshOptions): Transport {
     inPlace: false,
     endFileGraceMs: options.endFileGraceMs,
     runRoot: (_workBase: string, runId: string) => `${remoteRoot}/${runId}`,
+    permissions: () =>
+      sshPermissions({
+        hops,
+        login,
+        configFile: options.configFile,
+        agentOption: options.agent,
+        // ssh-config asks os.userInfo(); so does a hop without a login name.
+        asksUserInfo: config !== undefined || options.username === undefined ||
+          (jumpList?.split(",").some((jump) => !jump.includes("@")) ?? false),
+      }),
     connect: (connectOptions?: { onWarning?: (message: string) => void }) =>
       SshConnection.open({
         hops,
