@@ -1,4 +1,7 @@
 import { resolve } from "node:path";
+import { escapeHtml, liveBundle, planBundle } from "../display/html.ts";
+import { defineDisplay, JUPYTER_DISPLAY, type MimeBundle } from "../display/jupyter.ts";
+import { LiveRun } from "../display/live.ts";
 import { RunError } from "../errors.ts";
 import { EventChannel, type RunEvent } from "../runner/events.ts";
 import type { RunReport } from "../runner/report.ts";
@@ -153,7 +156,17 @@ export class Dispatch {
    */
   run(options: RunOptions = {}): RunPromise {
     const channel = new EventChannel();
+    // The plan is built now (a bad one rejects the promise below, after the options are checked).
+    let plan: Plan | undefined;
+    let planError: unknown;
+    try {
+      plan = this.toPlan();
+    } catch (error) {
+      planError = error;
+    }
+    const live = new LiveRun(plan);
     const emit = (event: RunEvent) => {
+      live.see(event);
       try {
         options.onEvent?.(event);
       } catch {
@@ -164,15 +177,40 @@ export class Dispatch {
     const promise = (async () => {
       try {
         const resolved = resolveRunOptions(options);
-        const report = await runPlan(this.toPlan(), this.target, resolved, emit);
+        if (plan === undefined) throw planError;
+        const report = await runPlan(plan, this.target, resolved, emit);
         if (!report.ok && resolved.throwOnFailure) throw new RunError(report);
         return report;
+      } catch (error) {
+        live.stop(error);
+        throw error;
       } finally {
         channel.close();
       }
     })() as RunPromise;
     promise[Symbol.asyncIterator] = () => channel.iterate();
-    return promise;
+    // In a notebook, the run shows its counts so far, then its report.
+    return defineDisplay(promise, () => liveBundle(live.snapshot()));
+  }
+
+  /**
+   * What the Deno Jupyter kernel shows for a builder: its plan's jobs, tasks and resources.
+   *
+   * @example
+   * ```ts
+   * import { dispatch, task } from "@deepmodeling/dpdispatcher";
+   *
+   * const builder = dispatch({ workBase: "work" }).tasks(task({ command: "true", taskWorkPath: "t0" }));
+   * console.log(builder[Symbol.for("Jupyter.display")]()["text/plain"].split("\n")[0]);
+   * // Plan 6eab53e48b7a0343: 1 task in 1 job on shell over lazyLocal, work base "work"
+   * ```
+   */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    if (this.#state.tasks.length === 0) {
+      const text = `An empty plan (no tasks yet), work base "${this.#state.workBase}"`;
+      return { "text/html": `<p>${escapeHtml(text)}</p>`, "text/plain": text };
+    }
+    return planBundle(this.toPlan());
   }
 
   /**

@@ -1,3 +1,5 @@
+import { planBundle } from "../display/html.ts";
+import { defineDisplay } from "../display/jupyter.ts";
 import { hashOf } from "./_hash.ts";
 import { parseWith, relativePath } from "./_validate.ts";
 import { groupTasks } from "./grouping.ts";
@@ -94,7 +96,7 @@ export function buildPlan(input: {
     backward,
     transport: input.target.transport,
   }).slice(0, 16);
-  return Object.freeze({
+  const plan: Plan = {
     kind: "plan" as const,
     version: 1 as const,
     runId,
@@ -105,5 +107,7 @@ export function buildPlan(input: {
     jobs: Object.freeze(jobs),
     forwardCommonFiles: Object.freeze(forward),
     backwardCommonFiles: Object.freeze(backward),
-  });
+  };
+  // Shown by the Deno Jupyter kernel; not enumerable, so JSON and deep equality never see it.
+  return Object.freeze(defineDisplay(plan, () => planBundle(plan)));
 }

@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { reportBundle } from "../display/html.ts";
+import { defineDisplay } from "../display/jupyter.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { FailureClass } from "../schedulers/_classes.ts";
 import type { RunState } from "../state/run_state.ts";
@@ -123,7 +125,7 @@ export function buildReport(
       missing: j?.missing.get(t.hash) ?? [],
     };
   });
-  return {
+  const report: RunReport = {
     kind: "report",
     runId: plan.runId,
     ok: jobs.every((j) => j.state === "finished" || j.state === "dropped"),
@@ -133,4 +135,6 @@ export function buildReport(
     journal: info.journal,
     durationMs: info.durationMs,
   };
+  // Shown by the Deno Jupyter kernel; not enumerable, so JSON and deep equality never see it.
+  return defineDisplay(report, () => reportBundle(report));
 }
