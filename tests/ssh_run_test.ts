@@ -12,6 +12,7 @@ import {
 } from "../mod.ts";
 import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
 import { sacctByName, skipSlurm } from "./_slurm.ts";
+import { dpdisp } from "./_cli.ts";
 import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
 
 const env = sshEnv();
@@ -162,6 +163,61 @@ Deno.test({
     await Deno.remove(workBase, { recursive: true });
     await Deno.remove(remoteRoot, { recursive: true });
     await Deno.remove(countDir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "dpdisp submit: a dpdispatcher SSHContext submission with a ~/ remote root, end to end",
+  ignore,
+  fn: async () => {
+    const e = env!;
+    const dir = await tempDir();
+    const remote = `dpd-cli-${crypto.randomUUID().slice(0, 8)}`;
+    for (let i = 0; i < 3; i++) {
+      await Deno.mkdir(`${dir}/work/t${i}`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/work/t${i}/in.txt`, `in ${i}`);
+    }
+    const submission = {
+      work_base: "work",
+      machine: {
+        batch_type: "Shell",
+        context_type: "SSHContext",
+        local_root: dir,
+        remote_root: `~/${remote}`,
+        remote_profile: {
+          hostname: e.host,
+          port: e.ports.target,
+          username: "hpcuser",
+          key_filename: e.keys.ed25519,
+          known_hosts: e.knownHosts,
+          look_for_keys: false,
+          timeout: 10,
+        },
+      },
+      resources: { number_node: 1, cpu_per_node: 1, group_size: 2 },
+      task_list: [0, 1, 2].map((i) => ({
+        command: "cat in.txt > out.txt; pwd >> out.txt",
+        task_work_path: `t${i}/`,
+        forward_files: ["in.txt"],
+        backward_files: ["out.txt"],
+      })),
+    };
+    await Deno.writeTextFile(`${dir}/submission.json`, JSON.stringify(submission));
+    const r = await dpdisp("submit", `${dir}/submission.json`, "--quiet");
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = await Deno.readTextFile(`${dir}/work/t1/out.txt`);
+    assert.match(out, new RegExp(`^in 1/home/hpcuser/${remote}/[0-9a-f]+/t1\\n$`));
+    execFileSync("ssh", [
+      "-p",
+      String(e.ports.target),
+      "-i",
+      e.keys.ed25519,
+      "-o",
+      `UserKnownHostsFile=${e.knownHosts}`,
+      "hpcuser@127.0.0.1",
+      `rm -rf ~/${remote}`,
+    ]);
+    await Deno.remove(dir, { recursive: true });
   },
 });
 

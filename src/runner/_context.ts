@@ -71,7 +71,10 @@ export class RunContext {
     workBase: string;
     emit: (event: RunEvent) => void;
   }): RunContext {
-    const runRoot = init.target.transport.runRoot(init.workBase, init.plan.runId);
+    const raw = init.target.transport.runRoot(init.workBase, init.plan.runId);
+    // A remote root written as "~/..." (dpdispatcher's examples do) lives in the login's home.
+    const home = init.conn.home;
+    const runRoot = home && /^~(\/|$)/.test(raw) ? `${home}${raw.slice(1)}` : raw;
     return new RunContext({
       ...init,
       state: fold(init.journal.records),

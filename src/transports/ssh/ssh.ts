@@ -13,7 +13,7 @@ import { agentSocket, knownHostsPath, parseJumps, readSshConfig, resolveHop } fr
 export interface SshOptions {
   /** Host name, IP, or a `Host` alias of ~/.ssh/config. */
   readonly hostname: string;
-  /** Absolute directory on the remote host under which each run gets `<runId>/` (`remote_root`). */
+  /** Directory on the remote host under which each run gets `<runId>/` (`remote_root`): absolute, or `~/...` in the login's home. */
   readonly remoteRoot: string;
   /** Login name. @default the ssh config's `User`, else the local user */
   readonly username?: string;
@@ -66,8 +66,10 @@ function check(o: SshOptions): void {
   if (typeof o.hostname !== "string" || !/^[^\s@]+$/.test(o.hostname)) {
     fail("hostname", "a host name", o.hostname);
   }
-  if (typeof o.remoteRoot !== "string" || !isAbsolute(o.remoteRoot)) {
-    fail("remoteRoot", "an absolute directory on the remote host", o.remoteRoot);
+  if (
+    typeof o.remoteRoot !== "string" || !(isAbsolute(o.remoteRoot) || /^~(\/|$)/.test(o.remoteRoot))
+  ) {
+    fail("remoteRoot", "an absolute directory on the remote host (or ~/...)", o.remoteRoot);
   }
   const int = (field: keyof SshOptions, min: number, max: number) => {
     const v = o[field];
