@@ -7,6 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import process from "node:process";
+import { dpdisp } from "./_cli.ts";
 import { tempDir } from "./_helpers.ts";
 import { permissionPlan } from "./fixtures/permission_plan.ts";
 
@@ -93,4 +94,48 @@ Deno.test("under the derived flags a lock left by a dead runner is refused, neve
   assert.match(run.out.message ?? "", /locked by process 2147483646, which cannot be checked/);
   assert.ok(existsSync(lock), "the lock stays");
   assert.deepEqual(readdirSync(marks), [], "no job started");
+});
+
+Deno.test("dpdisp permissions prints the flags under which dpdisp submit then runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dpd-perm-cli-" });
+  for (const t of ["t0", "t1"]) {
+    await Deno.mkdir(`${dir}/work/${t}`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/work/${t}/in.txt`, t);
+  }
+  const file = `${dir}/sub.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      work_base: "work/",
+      machine: { batch_type: "Shell", context_type: "LazyLocalContext", local_root: dir },
+      resources: { group_size: 1 },
+      task_list: ["t0", "t1"].map((t) => ({
+        command: "cp in.txt out.txt",
+        task_work_path: `${t}/`,
+        forward_files: ["in.txt"],
+        backward_files: ["out.txt"],
+      })),
+    }),
+  );
+  const printed = await dpdisp("permissions", file);
+  assert.equal(printed.code, 0, printed.stderr);
+  const flags = printed.stdout.trim().split(" ");
+  assert.ok(flags.includes("--allow-run=bash,ps"), printed.stdout);
+  assert.ok(flags.some((f) => f.startsWith("--allow-read=") && f.includes(file)), printed.stdout);
+  const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
+  const submit = (granted: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--node-modules-dir=manual", ...granted, cli, "submit", file, "--quiet"],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+  const narrow = await submit(flags.filter((f) => !f.startsWith("--allow-run")));
+  assert.notEqual(narrow.code, 0);
+  assert.match(new TextDecoder().decode(narrow.stderr), /--allow-run=bash,ps/);
+  assert.equal(await Deno.stat(`${dir}/work/.dpdispatcher`).then(() => true, () => false), false);
+  const ok = await submit(flags);
+  assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+  assert.equal(await Deno.readTextFile(`${dir}/work/t1/out.txt`), "t1");
+  await Deno.remove(dir, { recursive: true });
 });

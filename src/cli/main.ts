@@ -7,6 +7,7 @@ import process from "node:process";
 import { VERSION } from "../version.ts";
 import { type Command, fail, type Io } from "./_common.ts";
 import { cancel } from "./cancel.ts";
+import { permissionsCommand } from "./permissions.ts";
 import { render } from "./render.ts";
 import { schema } from "./schema.ts";
 import { submission } from "./submission.ts";
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   submission,
   render,
   schema,
+  permissions: permissionsCommand,
 };
 
 const HELP = `dpdisp ${VERSION}: send batches of tasks to HPC clusters and bring the results home

@@ -166,7 +166,9 @@ function sshFromProfile(
       : kind === "strings"
       ? typeof value === "string" ||
         (Array.isArray(value) && value.every((v) => typeof v === "string"))
-      : typeof value === kind;
+      : kind === "number"
+      ? typeof value === "number"
+      : typeof value === "boolean";
     if (!ok) {
       const shown = kind === "secret" ? `a ${typeof value}` : JSON.stringify(value);
       const want = kind === "strings"
