@@ -46,10 +46,10 @@ Deno.test("sbatch answers are parsed per job and errors are classed", () => {
   const requests = [req("a"), req("b"), req("c"), req("d")];
   const out = s.parseSubmit({
     exitCode: 0,
-    stdout: "a 1234\n" +
-      "b ERR sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure) \n" +
-      "c ERR sbatch: error: QOSMaxSubmitJobPerUserLimit \n" +
-      "d ERR sbatch: error: Batch job submission failed: Invalid partition name specified \n",
+    stdout: "--- a\nsbatch: warning: something harmless\n1234\n\n--- a rc 0\n" +
+      "--- b\nsbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)\n\n--- b rc 1\n" +
+      "--- c\nsbatch: error: QOSMaxSubmitJobPerUserLimit\n\n--- c rc 1\n" +
+      "--- d\nsbatch: error: Batch job submission failed: Invalid partition name specified\n\n--- d rc 1\n",
     stderr: "",
   }, requests);
   assert.deepEqual(out[0], { ok: true, id: "1234" });
@@ -58,7 +58,7 @@ Deno.test("sbatch answers are parsed per job and errors are classed", () => {
   assert.equal(out[3].ok === false && out[3].kind, "fatal");
   const odd = s.parseSubmit({
     exitCode: 0,
-    stdout: "a ERR something nobody has seen \n",
+    stdout: "--- a\nsomething nobody has seen\n\n--- a rc 1\n",
     stderr: "",
   }, [req("a")]);
   assert.equal(
@@ -67,6 +67,13 @@ Deno.test("sbatch answers are parsed per job and errors are classed", () => {
     "unknown answers are looked up, never failed",
   );
   assert.match(out[3].ok === false ? out[3].error : "", /Invalid partition name/);
+  // Cut off after sbatch answered (no exit line): the id still counts; nothing at all does not.
+  const cut = s.parseSubmit({ exitCode: null, stdout: "--- a\n77;cluster\n--- b\n", stderr: "" }, [
+    req("a"),
+    req("b"),
+  ]);
+  assert.deepEqual(cut[0], { ok: true, id: "77" });
+  assert.equal(cut[1].ok, false);
   const argv = s.submitArgv([req("a", 2)]);
   assert.match(argv[2], /dpd_sbatch a dpd-a-2 2 \/r\/a\.2 \/r\/a\.sh/);
 });
