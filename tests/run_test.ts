@@ -205,8 +205,12 @@ Deno.test("abort with onAbort cancel leaves no process behind", async () => {
     5000,
     "cancelled jobs to exit",
   );
-  const sleepers = (await processesMentioning("sleep 60")).length;
-  assert.equal(sleepers, 0, "the tasks' own processes are gone too");
+  // The tasks' own processes (not named by the run) go too; a loaded machine may take a moment.
+  await waitFor(
+    async () => (await processesMentioning("sleep 60")).length === 0,
+    5000,
+    "the tasks' own processes to exit",
+  );
 });
 
 Deno.test("ratioUnfinished drops the slow tail once enough tasks finished", async () => {
