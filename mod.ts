@@ -31,7 +31,7 @@ export {
   type ResourcesInput,
 } from "./src/plan/resources.ts";
 export type { Plan, PlanJob, PlanTarget } from "./src/plan/plan.ts";
-export type { MimeBundle } from "./src/display/jupyter.ts";
+export { JUPYTER_DISPLAY, type MimeBundle } from "./src/display/jupyter.ts";
 export { type PermissionNeeds, type Permissions, permissions } from "./src/plan/permissions.ts";
 export { groupTasks } from "./src/plan/grouping.ts";
 export { shell, shellScheduler } from "./src/schedulers/shell/shell.ts";

@@ -9,6 +9,14 @@ export interface MimeBundle {
 /**
  * The key of the method the Deno Jupyter kernel calls to show a value (it awaits the returned
  * mimebundle): `Symbol.for("Jupyter.display")`, shared with every other library.
+ *
+ * @example
+ * ```ts
+ * import { dispatch, JUPYTER_DISPLAY, task } from "@deepmodeling/dpdispatcher";
+ *
+ * const builder = dispatch({ workBase: "work" }).tasks(task({ command: "true", taskWorkPath: "t0" }));
+ * console.log(builder[JUPYTER_DISPLAY]()["text/html"].startsWith("<")); // true
+ * ```
  */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
 

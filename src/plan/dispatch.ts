@@ -198,10 +198,10 @@ export class Dispatch {
    *
    * @example
    * ```ts
-   * import { dispatch, task } from "@deepmodeling/dpdispatcher";
+   * import { dispatch, JUPYTER_DISPLAY, task } from "@deepmodeling/dpdispatcher";
    *
    * const builder = dispatch({ workBase: "work" }).tasks(task({ command: "true", taskWorkPath: "t0" }));
-   * console.log(builder[Symbol.for("Jupyter.display")]()["text/plain"].split("\n")[0]);
+   * console.log(builder[JUPYTER_DISPLAY]()["text/plain"].split("\n")[0]);
    * // Plan 6eab53e48b7a0343: 1 task in 1 job on shell over lazyLocal, work base "work"
    * ```
    */
