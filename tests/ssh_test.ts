@@ -37,6 +37,15 @@ Deno.test({
       assert.equal(r.stderr, "oops\n");
       assert.equal((await c.exec(["id", "-un"])).stdout.trim(), "hpcuser");
       assert.equal((await c.exec(["cat"], { stdin: "piped\n" })).stdout, "piped\n");
+      // Many files in one command (end files of every live job), few over SFTP: same answers.
+      const dir = await sharedDir("dpd-ssh-read-");
+      const texts = ["a\nb\n", "", "ü 'q' \\$x\n\n", "last"];
+      await Promise.all(texts.map((t, i) => Deno.writeTextFile(`${dir}/f${i}`, t)));
+      const paths = [0, 9, 1, 2, 8, 3].map((i) => `${dir}/f${i}`);
+      const want = [texts[0], undefined, texts[1], texts[2], undefined, texts[3]];
+      assert.deepEqual(await c.readFiles(paths), want);
+      assert.deepEqual(await c.readFiles(paths.slice(0, 3)), want.slice(0, 3));
+      await Deno.remove(dir, { recursive: true });
     }),
 });
 
