@@ -2,7 +2,8 @@ import type { Plan, PlanJob } from "../plan/plan.ts";
 import type { Task } from "../plan/task.ts";
 import { attemptPrefix, exitCodePath, jobsDirOf, scriptPath } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
-import type { Journal } from "../state/journal.ts";
+import { dirname, join } from "node:path";
+import { type Journal, writeAtomic } from "../state/journal.ts";
 import {
   apply,
   fold,
@@ -97,6 +98,17 @@ export class RunContext {
   async record(records: readonly JournalRecord[], sync = false): Promise<void> {
     await this.journal.append(records, sync);
     for (const r of records) apply(this.state, r);
+  }
+
+  /** A new run: writes its plan beside the journal and journals its start. */
+  async recordStart(at: number): Promise<void> {
+    const { plan } = this;
+    const stateDir = dirname(this.journal.path);
+    await writeAtomic(join(stateDir, `${plan.runId}.plan.json`), JSON.stringify(plan));
+    await this.record(
+      [{ t: "run", runId: plan.runId, jobs: plan.jobs.length, tasks: plan.tasks.length, at }],
+      true,
+    );
   }
 
   /** The plan job with this hash. */

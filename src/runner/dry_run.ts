@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import type { Plan } from "../plan/plan.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
 import type { SubmitRequest, Target } from "../schedulers/scheduler.ts";
-import { Journal, writeAtomic } from "../state/journal.ts";
+import { Journal } from "../state/journal.ts";
 import { phaseOf, RunContext } from "./_context.ts";
 import type { RunEvent } from "./events.ts";
 import { preflight, stage } from "./stage.ts";
@@ -52,16 +52,7 @@ export async function dryRunPlan(
     };
     const options = { retryCount: 0, retryDelay: 0, onAbort: "detach" as const };
     const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit: onEvent });
-    if (journal.records.length === 0) {
-      await writeAtomic(join(stateDir, `${plan.runId}.plan.json`), JSON.stringify(plan));
-      await ctx.record([{
-        t: "run",
-        runId: plan.runId,
-        jobs: plan.jobs.length,
-        tasks: plan.tasks.length,
-        at: Date.now(),
-      }], true);
-    }
+    if (journal.records.length === 0) await ctx.recordStart(Date.now());
     if (!ctx.state.staged) await stage(ctx);
     const requests: SubmitRequest[] = [];
     for (const pj of plan.jobs) {

@@ -7,7 +7,7 @@ import { parseWith } from "../plan/_validate.ts";
 import { permissions } from "../plan/permissions.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
-import { Journal, writeAtomic } from "../state/journal.ts";
+import { Journal } from "../state/journal.ts";
 import { phaseOf, type ResolvedRunOptions, RunContext, sleep } from "./_context.ts";
 import { cancelLive, dropIfEnough } from "./cancel.ts";
 import { collect, collectCommon } from "./collect.ts";
@@ -85,16 +85,7 @@ export async function runPlan(
   });
   try {
     const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit });
-    if (!resumed) {
-      await writeAtomic(join(stateDir, `${plan.runId}.plan.json`), JSON.stringify(plan));
-      await ctx.record([{
-        t: "run",
-        runId: plan.runId,
-        jobs: plan.jobs.length,
-        tasks: plan.tasks.length,
-        at: begun,
-      }], true);
-    }
+    if (!resumed) await ctx.recordStart(begun);
     emit({
       type: "run:start",
       runId: plan.runId,
