@@ -340,7 +340,14 @@ export class SshConnection implements Connection {
       const todo = files.filter((f) =>
         remote.get(f.rel) !== `${f.size} ${Math.floor(f.mtimeMs / 1000)}`
       );
-      const newDirs = dirs.filter((d) => ![...remote.keys()].some((k) => k.startsWith(`${d}/`)));
+      // Directories that hold a remote file exist already; the others (empty ones) are sent.
+      const remoteDirs = new Set<string>();
+      for (const file of remote.keys()) {
+        for (let at = file.lastIndexOf("/"); at > 0; at = file.lastIndexOf("/", at - 1)) {
+          remoteDirs.add(file.slice(0, at));
+        }
+      }
+      const newDirs = dirs.filter((d) => !remoteDirs.has(d));
       if (todo.length === 0 && newDirs.length === 0) return { files: 0, bytes: 0, missing };
       const zip = this.#settings.tarCompress;
       const argv = ["tar", zip ? "-xz" : "-x", "-f", "-", "-C", remoteBase, "--no-same-owner"];
