@@ -10,9 +10,9 @@ import type { Target } from "../schedulers/scheduler.ts";
 import { shell } from "../schedulers/shell/shell.ts";
 import { slurm, slurmJobArray } from "../schedulers/slurm/slurm.ts";
 import { lazyLocal, local } from "../transports/local.ts";
-import { ssh, type SshOptions } from "../transports/ssh/ssh.ts";
 import type { Transport } from "../transports/transport.ts";
-import { suggest } from "./_suggest.ts";
+import { camel, isObject, type Json, object, unknownKeys } from "./_keys.ts";
+import { sshFromProfile } from "./_ssh_profile.ts";
 
 /** Options of the dpdispatcher loaders. */
 export interface LoadOptions {
@@ -21,8 +21,6 @@ export interface LoadOptions {
   /** Receives one line per unknown key (with a did-you-mean suggestion when one is close). */
   readonly onWarning?: (message: string) => void;
 }
-
-type Json = Record<string, unknown>;
 
 const MACHINE_KEYS = [
   "batch_type",
@@ -80,118 +78,6 @@ const SUBMISSION_KEYS = [
   "forward_common_files",
   "backward_common_files",
 ];
-
-/** Reports keys dpdispatcher would accept silently but this version does not know. */
-function unknownKeys(
-  obj: Json,
-  known: readonly string[],
-  path: string,
-  options: LoadOptions,
-): void {
-  for (const key of Object.keys(obj)) {
-    // dpdispatcher drops keys starting with "_" before checking ("_comment").
-    if (known.includes(key) || key.startsWith("_")) continue;
-    const close = suggest(key, known);
-    const message = `Unknown key ${path}.${key}${close ? ` (did you mean "${close}"?)` : ""}`;
-    if (options.strict) throw new TypeError(message);
-    options.onWarning?.(message);
-  }
-}
-
-const isObject = (value: unknown): value is Json =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
-
-function object(value: unknown, path: string): Json {
-  if (value === undefined) throw new TypeError(`Invalid ${path}: missing (expected an object)`);
-  if (!isObject(value)) {
-    throw new TypeError(`Invalid ${path}: expected an object, got ${JSON.stringify(value)}`);
-  }
-  return value as Json;
-}
-
-const camel = (key: string) => key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
-
-/** dpdispatcher's SSH `remote_profile` keys, plus this version's host-key and jump settings. */
-const SSH_PROFILE: Record<string, "string" | "number" | "boolean" | "strings" | "secret"> = {
-  hostname: "string",
-  username: "string",
-  password: "secret",
-  port: "number",
-  key_filename: "strings",
-  passphrase: "secret",
-  timeout: "number",
-  totp_secret: "secret",
-  tar_compress: "boolean",
-  look_for_keys: "boolean",
-  execute_command: "string",
-  proxy_command: "string",
-  proxy_jump: "string",
-  known_hosts: "string",
-  host_key_policy: "string",
-  keepalive: "number",
-  agent: "string",
-  config_file: "string",
-};
-
-/**
- * Maps an SSHContext machine onto {@linkcode ssh}: `remote_root` and `remote_profile.hostname`
- * are required; secrets are passed through and never echoed in errors.
- */
-function sshFromProfile(
-  remoteRoot: string | null | undefined,
-  profile: Json | undefined,
-  contextType: string,
-  options: LoadOptions,
-): Transport {
-  if (!remoteRoot) {
-    throw new TypeError(
-      `Invalid machine.remote_root: ${
-        remoteRoot === undefined ? "missing" : `got ${JSON.stringify(remoteRoot)}`
-      } (an absolute directory on the remote host is required for ${contextType})`,
-    );
-  }
-  const p = object(profile, "machine.remote_profile");
-  unknownKeys(p, Object.keys(SSH_PROFILE), "machine.remote_profile", options);
-  if (p.hostname === undefined) {
-    throw new TypeError(
-      `Invalid machine.remote_profile.hostname: missing (required for ${contextType})`,
-    );
-  }
-  const args: Record<string, unknown> = {};
-  for (const [key, kind] of Object.entries(SSH_PROFILE)) {
-    const value = p[key];
-    if (value === undefined || value === null) continue;
-    const ok = kind === "secret" || kind === "string"
-      ? typeof value === "string"
-      : kind === "strings"
-      ? typeof value === "string" ||
-        (Array.isArray(value) && value.every((v) => typeof v === "string"))
-      : kind === "number"
-      ? typeof value === "number"
-      : typeof value === "boolean";
-    if (!ok) {
-      const shown = kind === "secret" ? `a ${typeof value}` : JSON.stringify(value);
-      const want = kind === "strings"
-        ? "a path or a list of paths"
-        : `a ${kind === "secret" ? "string" : kind}`;
-      throw new TypeError(`Invalid machine.remote_profile.${key}: expected ${want}, got ${shown}`);
-    }
-    args[camel(key)] = value;
-  }
-  try {
-    return ssh({ ...(args as Omit<SshOptions, "remoteRoot">), remoteRoot } as SshOptions);
-  } catch (e) {
-    // ssh() names its fields in camelCase; the file has snake_case keys.
-    const message = (e as Error).message.replace(
-      /^Invalid ssh\.(\w+)/,
-      (_, f: string) =>
-        f === "remoteRoot"
-          ? "Invalid machine.remote_root"
-          : `Invalid machine.remote_profile.${f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-    );
-    throw new TypeError(message);
-  }
-}
 
 /** A dpdispatcher machine, loaded: where jobs run, and the retry budget. */
 export interface LoadedMachine {

@@ -3,13 +3,15 @@ import type { SFTPWrapper } from "ssh2";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import { PassThrough, type Readable, Transform } from "node:stream";
-import { createGunzip, createGzip } from "node:zlib";
-import { mapLimit } from "../../_map_limit.ts";
+import type { Readable } from "node:stream";
+import { mapLimit, Slots } from "../../_map_limit.ts";
 import { CommandError, ConnectionError } from "../../errors.ts";
 import { quote } from "../../schedulers/_quote.ts";
 import type { Connection, ExecResult, TransferResult } from "../transport.ts";
-import { type Hop, type Link, login, type LoginSettings, type Secrets } from "./_login.ts";
+import type { Hop } from "./_hops.ts";
+import { type Link, login, type LoginSettings, type Secrets } from "./_login.ts";
+import { DOWNLOAD, READ_MANY } from "./_remote_scripts.ts";
+import { coalesced, gunzipped, gzipped, type Pipeable } from "./_streams.ts";
 import { listLocal, packFiles, unpackInto } from "./_tar.ts";
 
 /** Everything a connection needs; secrets stay in memory. */
@@ -29,101 +31,10 @@ export interface SshSettings {
   readonly onWarning?: (message: string) => void;
 }
 
-/** A stream that can feed a channel (Node streams and tar-stream's streamx ones). */
-interface Pipeable {
-  pipe(destination: NodeJS.WritableStream): unknown;
-  on(event: "error", listener: (e: Error) => void): unknown;
-}
-
 /** The channel closed without an exit status: the link went down under it. */
 class LinkLost extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Joins a stream's small chunks into ~256 KiB ones: one SSH packet per tar header is slow. */
-function coalesced(source: Pipeable): Pipeable {
-  const parts: Buffer[] = [];
-  let size = 0;
-  const out = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      parts.push(chunk);
-      size += chunk.length;
-      if (size >= 256 * 1024) {
-        const all = Buffer.concat(parts);
-        parts.length = 0;
-        size = 0;
-        return done(null, all);
-      }
-      done();
-    },
-    flush(done) {
-      done(null, parts.length ? Buffer.concat(parts) : undefined);
-    },
-  });
-  source.on("error", (e) => out.destroy(e));
-  source.pipe(out);
-  return out;
-}
-
-/** Gzips a stream (fast level: the point is fewer bytes on a slow link), passing errors on. */
-function gzipped(source: Pipeable) {
-  const gzip = createGzip({ level: 1 });
-  source.on("error", (e) => gzip.destroy(e));
-  source.pipe(gzip);
-  return gzip;
-}
-
-/** Gunzips a stream; an empty one (nothing matched, so no tar was sent) stays empty. */
-function gunzipped(stream: Readable): Readable {
-  const out = new PassThrough();
-  let gunzip: ReturnType<typeof createGunzip> | undefined;
-  stream.on("data", (chunk: Buffer) => {
-    if (!gunzip) {
-      gunzip = createGunzip();
-      gunzip.on("error", (e) => out.destroy(e));
-      gunzip.pipe(out);
-    }
-    if (!gunzip.write(chunk)) {
-      stream.pause();
-      gunzip.once("drain", () => stream.resume());
-    }
-  });
-  stream.on("end", () => (gunzip ? gunzip.end() : out.end()));
-  stream.on("error", (e) => out.destroy(e));
-  return out;
-}
-
-/** Counts open channels so a run never exceeds the server's session limit. */
-class Slots {
-  #free: number;
-  #waiting: (() => void)[] = [];
-  constructor(size: number) {
-    this.#free = size;
-  }
-  async use<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((r) => this.#waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
-}
-
-// One line, no newlines: the login shell may be csh. Globs expand like the local side's.
-const DOWNLOAD =
-  `cd "$1" 2>/dev/null || exit 3; shift; shopt -s nullglob dotglob globstar; IFS=; ` +
-  `found=(); for p in "$@"; do if [[ $p == *[*?[]* ]]; then m=( $p ); elif [[ -e $p ]]; then ` +
-  `m=( "$p" ); else m=(); fi; if (( \${#m[@]} )); then found+=( "\${m[@]}" ); else ` +
-  `printf 'dpd-missing %s\\n' "$p" >&2; fi; done; (( \${#found[@]} )) || exit 0; ` +
-  `exec tar -c -h -f - -- "\${found[@]}"`;
-
-// Prints "<index>\0<content>\0" for each readable file among the arguments, with builtins only.
-const READ_MANY = `i=0; for f in "$@"; do if [ -f "$f" ] && [ -r "$f" ]; then c=; ` +
-  `IFS= read -r -d '' c < "$f"; printf '%s\\0%s\\0' "$i" "$c"; fi; i=$((i+1)); done; true`;
 
 /**
  * One SSH connection shared by every command and file operation of a run. It reconnects with

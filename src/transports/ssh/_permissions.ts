@@ -1,7 +1,8 @@
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { PermissionNeeds } from "../../plan/permissions.ts";
-import type { Hop, LoginSettings } from "./_login.ts";
+import type { Hop } from "./_hops.ts";
+import type { LoginSettings } from "./_login.ts";
 
 /** What the ssh transport resolved, as far as its permissions depend on it. */
 export interface SshPermissionInput {

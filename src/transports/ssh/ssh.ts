@@ -3,7 +3,7 @@ import type { JsonValue } from "../../plan/resources.ts";
 import type { Transport } from "../transport.ts";
 import { SshConnection } from "./_connection.ts";
 import { sshPermissions } from "./_permissions.ts";
-import { agentSocket, knownHostsPath, parseJumps, readSshConfig, resolveHop } from "./_login.ts";
+import { agentSocket, knownHostsPath, parseJumps, readSshConfig, resolveHop } from "./_hops.ts";
 
 /**
  * Options of {@linkcode ssh}, mirroring dpdispatcher's `remote_profile` (in camelCase) plus
