@@ -12,21 +12,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Connection, dispatch, resources, shell, task, type Transport } from "../mod.ts";
-import { sshEnv, testSsh } from "../tests/_ssh.ts";
+import { opensshArgs, sshEnv, testSsh } from "../tests/_ssh.ts";
 
 const env = sshEnv();
 if (!env) throw new Error("start the test sshd first: bash scripts/start_sshd.sh");
-const sshArgs = [
-  "-p",
-  String(env.ports.target),
-  "-i",
-  env.keys.ed25519,
-  "-o",
-  `UserKnownHostsFile=${env.knownHosts}`,
-  "-o",
-  "BatchMode=yes",
-  `hpcuser@${env.host}`,
-];
+const sshArgs = opensshArgs(env);
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const sshCmd = `ssh ${sshArgs.map(q).join(" ")}`;
 const time = async (fn: () => unknown) => {

@@ -66,3 +66,18 @@ export async function sharedDir(prefix: string): Promise<string> {
   await Deno.chmod(dir, 0o777);
   return dir;
 }
+
+/** OpenSSH client arguments that log in to the test target as hpcuser (for floors and clean-up). */
+export function opensshArgs(env: SshEnv): string[] {
+  return [
+    "-p",
+    String(env.ports.target),
+    "-i",
+    env.keys.ed25519,
+    "-o",
+    `UserKnownHostsFile=${env.knownHosts}`,
+    "-o",
+    "BatchMode=yes",
+    `hpcuser@${env.host}`,
+  ];
+}

@@ -13,7 +13,7 @@ import {
 import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
 import { sacctByName, skipSlurm } from "./_slurm.ts";
 import { dpdisp } from "./_cli.ts";
-import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
+import { opensshArgs, sharedDir, sshEnv, testSsh } from "./_ssh.ts";
 
 const env = sshEnv();
 const ignore = env === undefined;
@@ -26,6 +26,15 @@ async function filesUnder(dir: string): Promise<string[]> {
     else out.push(path);
   }
   return out;
+}
+
+/** Each counting task ran exactly once and its result came home. */
+async function assertCounted(workBase: string, countDir: string, n: number): Promise<void> {
+  assert.deepEqual(await runCounts(countDir, n), Array(n).fill(1));
+  for (let i = 0; i < n; i++) {
+    const out = `${workBase}/task-${String(i).padStart(3, "0")}/out.txt`;
+    assert.equal(await Deno.readTextFile(out), `task ${i}\n`);
+  }
 }
 
 Deno.test({
@@ -107,11 +116,7 @@ Deno.test({
       .run({ onEvent, throwOnFailure: false, pollInterval: 0.5 });
     await Promise.all(injected);
     assert.equal(report.ok, true, JSON.stringify(report.jobs.map((j) => j.reason)));
-    assert.deepEqual(await runCounts(countDir, 8), Array(8).fill(1));
-    for (let i = 0; i < 8; i++) {
-      const out = `${workBase}/task-${String(i).padStart(3, "0")}/out.txt`;
-      assert.equal(await Deno.readTextFile(out), `task ${i}\n`);
-    }
+    await assertCounted(workBase, countDir, 8);
     assert.ok(
       warnings.filter((w) => /dropped; reconnected/.test(w)).length >= 1,
       JSON.stringify(warnings),
@@ -155,11 +160,7 @@ Deno.test({
     }
     const report = await builder.run({ pollInterval: 0.5, throwOnFailure: false });
     assert.equal(report.ok, true, JSON.stringify(report.jobs.map((j) => j.reason)));
-    assert.deepEqual(await runCounts(countDir, 6), Array(6).fill(1));
-    for (let i = 0; i < 6; i++) {
-      const out = `${workBase}/task-${String(i).padStart(3, "0")}/out.txt`;
-      assert.equal(await Deno.readTextFile(out), `task ${i}\n`);
-    }
+    await assertCounted(workBase, countDir, 6);
     await Deno.remove(workBase, { recursive: true });
     await Deno.remove(remoteRoot, { recursive: true });
     await Deno.remove(countDir, { recursive: true });
@@ -207,16 +208,7 @@ Deno.test({
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = await Deno.readTextFile(`${dir}/work/t1/out.txt`);
     assert.match(out, new RegExp(`^in 1/home/hpcuser/${remote}/[0-9a-f]+/t1\\n$`));
-    execFileSync("ssh", [
-      "-p",
-      String(e.ports.target),
-      "-i",
-      e.keys.ed25519,
-      "-o",
-      `UserKnownHostsFile=${e.knownHosts}`,
-      "hpcuser@127.0.0.1",
-      `rm -rf ~/${remote}`,
-    ]);
+    execFileSync("ssh", [...opensshArgs(e), `rm -rf ~/${remote}`]);
     await Deno.remove(dir, { recursive: true });
   },
 });
