@@ -4,7 +4,7 @@ import { expand } from "../transports/_local_fs.ts";
 import type { Plan } from "../plan/plan.ts";
 import { readFileSync } from "node:fs";
 import { fillHeader } from "../schedulers/_header_template.ts";
-import { renderScript } from "../schedulers/_script.ts";
+import { renderScript, STATE_DIR } from "../schedulers/_script.ts";
 import type { ScriptJob, Target } from "../schedulers/scheduler.ts";
 import type { RunContext } from "./_context.ts";
 
@@ -79,7 +79,13 @@ export async function stage(ctx: RunContext): Promise<void> {
     );
   }
   const scripts = renderJobs(plan, ctx.target, ctx);
-  await ctx.conn.writeFiles(scripts.map((s) => ({ path: s.path, content: s.script })));
+  // Task directories and the exit-code directory exist before any job starts, so no job
+  // script forks a mkdir for them.
+  const dirs = [
+    posix.join(ctx.runRoot, STATE_DIR, "tasks"),
+    ...new Set(plan.tasks.map((t) => posix.join(ctx.runRoot, t.taskWorkPath))),
+  ];
+  await ctx.conn.writeFiles(scripts.map((s) => ({ path: s.path, content: s.script })), { dirs });
   await ctx.record([{
     t: "staged",
     files: sent.files,

@@ -91,3 +91,40 @@ Deno.test("parseEndFile reads outcome, codes and the stderr tail", () => {
   assert.equal(parseEndFile("garbage"), undefined);
   assert.equal(parseEndFile(""), undefined);
 });
+
+Deno.test("the job's last task runs in its own shell: exit, set -e, set -u, exec and traps keep their codes", async () => {
+  const base = await Deno.makeTempDir();
+  // One task per job: each is its job's last task and runs in the job's own shell.
+  const cases: [string, number][] = [
+    ["echo ok > out.txt", 0],
+    ["echo bad >&2; exit 3", 3],
+    ["set -e; false; echo never > out.txt", 1],
+    ["set -u; echo $dpd_no_such_variable", 1],
+    ["cd /; set -euo pipefail; exit 0", 0],
+    ["exec bash -c 'echo ok > out.txt; exit 4'", 4], // exec keeps its subshell
+    ["trap 'echo trapped > out.txt' EXIT; exit 5", 5], // so does a trap of its own
+  ];
+  const tasks = cases.map(([command], i) => task({ command, taskWorkPath: `t${i}` }));
+  const report = await dispatch({ workBase: base }).on(shell(lazyLocal()))
+    .with({ groupSize: 1, appendScript: ["echo appended >> appended.txt"] })
+    .tasks(tasks).run({ retryCount: 0, throwOnFailure: false });
+  cases.forEach(([command, code], i) => assert.equal(report.tasks[i].exitCode, code, command));
+  assert.equal(await Deno.readTextFile(`${base}/t0/out.txt`), "ok\n");
+  assert.equal(await Deno.readTextFile(`${base}/t5/out.txt`), "ok\n");
+  assert.equal(await Deno.readTextFile(`${base}/t6/out.txt`), "trapped\n");
+  assert.match(report.jobs.find((j) => j.tasks[0] === 1)?.reason ?? "", /code 3: bad/);
+  // appendScript ran once per job, also after a last task that called exit.
+  const appended = await Deno.readTextFile(`${base}/appended.txt`);
+  assert.equal(appended.split("\n").filter(Boolean).length, cases.length);
+
+  // In a job of two, the first task runs in a subshell: its exports and cd do not leak.
+  const pair = [
+    task({ command: 'test -z "$DPD_LEAK" && test "$PWD" != /', taskWorkPath: "check" }),
+    task({ command: "export DPD_LEAK=1; cd /", taskWorkPath: "leak" }),
+  ];
+  const two = await dispatch({ workBase: base }).on(shell(lazyLocal())).with({ groupSize: 2 })
+    .tasks(pair).run({ retryCount: 0, throwOnFailure: false });
+  assert.deepEqual(two.jobs[0].tasks, [1, 0], "the seeded grouping runs leak first");
+  assert.deepEqual(two.tasks.map((t) => t.exitCode), [0, 0]);
+  await Deno.remove(base, { recursive: true });
+});

@@ -15,6 +15,7 @@ import {
 import { dirname, join } from "node:path";
 import type { Stats } from "node:fs";
 import type { ExecResult, TransferResult } from "./transport.ts";
+import { mapLimit } from "../_map_limit.ts";
 
 const GLOB = /[*?[\]{}]/;
 // Loaded on first use: tinyglobby reads TINYGLOBBY_DEBUG as it loads, and loading this library
@@ -135,9 +136,10 @@ export function readLocal(paths: readonly string[]): Promise<(string | undefined
 /** Writes files atomically (tmp + rename), creating parent directories, 64 at a time. */
 export async function writeLocal(
   files: readonly { path: string; content: string }[],
+  options?: { readonly dirs?: readonly string[] },
 ): Promise<void> {
-  const dirs = new Set(files.map((f) => dirname(f.path)));
-  await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
+  const dirs = new Set([...files.map((f) => dirname(f.path)), ...options?.dirs ?? []]);
+  await mapLimit([...dirs], 64, (d) => mkdir(d, { recursive: true }));
   for (let i = 0; i < files.length; i += 64) {
     await Promise.all(
       files.slice(i, i + 64).map(async (f) => {

@@ -46,8 +46,15 @@ export interface Connection extends AsyncDisposable {
   ): Promise<TransferResult>;
   /** Reads text files; `undefined` for each one that does not exist. */
   readFiles(paths: readonly string[]): Promise<readonly (string | undefined)[]>;
-  /** Writes text files atomically (tmp + rename), creating parent directories. */
-  writeFiles(files: readonly { readonly path: string; readonly content: string }[]): Promise<void>;
+  /**
+   * Writes text files atomically (tmp + rename), creating parent directories, and creates
+   * `options.dirs` (with parents) on the way: a job script then finds its task directories
+   * made, instead of forking a `mkdir` per job.
+   */
+  writeFiles(
+    files: readonly { readonly path: string; readonly content: string }[],
+    options?: { readonly dirs?: readonly string[] },
+  ): Promise<void>;
   /** Removes a file or directory tree; no error if it is absent. */
   remove(path: string): Promise<void>;
   /** Closes the link. */

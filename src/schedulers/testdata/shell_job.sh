@@ -9,9 +9,9 @@ dpd_tasks="$dpd_root/.dpdispatcher/tasks"
 [ -d "$dpd_tasks" ] || mkdir -p "$dpd_tasks" || exit 1
 # Each attempt runs at most once, even if submitted twice: creating .run is the lock.
 set -C
-if ! { : > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of dpd-819459b829f6 already ran" >&2; exit 0; fi
+# It holds who runs the attempt, for recovery.
+if ! { echo "${SLURM_JOB_ID:-$$}" > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of dpd-819459b829f6 already ran" >&2; exit 0; fi
 set +C
-echo "${SLURM_JOB_ID:-$$}" >| "$dpd_prefix.run" # who holds the attempt, for recovery
 printf -v dpd_start '%(%s)T' -1
 cd "$dpd_root" || exit 1
 
@@ -39,6 +39,32 @@ dpd_run() { # task hash, task dir, function, errlog
   ( cd "$dpd_root/$2" && "$3" < /dev/null )
   echo "$?" >| "$dpd_tasks/$1.rc"
 }
+dpd_last() { # like dpd_run, in this shell: exit or set -e in the task ends in dpd_exit
+  local rc=
+  [ -f "$dpd_tasks/$1.rc" ] && read -r rc < "$dpd_tasks/$1.rc"
+  [ "$rc" = 0 ] && return 0
+  [ -d "$dpd_root/$2" ] || mkdir -p "$dpd_root/$2" || return 1
+  [ -s "$dpd_root/$2/$4" ] && wc -c < "$dpd_root/$2/$4" >| "$dpd_tasks/$1.errpos"
+  dpd_last_task=$1
+  # A signal (time limit, scancel) ends the job with no exit code and no end file, as a killed
+  # subshell would: the scheduler then says why. Without these traps bash would run the EXIT
+  # trap with the status of the last finished command.
+  trap 'dpd_killed 129' HUP; trap 'dpd_killed 130' INT; trap 'dpd_killed 143' TERM
+  trap 'dpd_exit $?' EXIT
+  cd "$dpd_root/$2" && "$3" < /dev/null
+  dpd_code=$?
+  trap - EXIT HUP INT TERM
+  set +eu
+  cd "$dpd_root" && echo "$dpd_code" >| "$dpd_tasks/$1.rc"
+}
+dpd_exit() { # the last task called exit, or set -e stopped it: keep its code and finish the job
+  trap - EXIT HUP INT TERM
+  set +eu
+  cd "$dpd_root" && echo "$1" >| "$dpd_tasks/$dpd_last_task.rc"
+  dpd_finish
+  exit
+}
+dpd_killed() { trap - EXIT; exit "$1"; }
 dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in one write, ending in a marker
   local failed="" failed_err="" failed_pos=0 rc now out
   printf -v now '%(%s)T' -1

@@ -366,11 +366,18 @@ export class SshConnection implements Connection {
 
   writeFiles(
     files: readonly { readonly path: string; readonly content: string }[],
+    options?: { readonly dirs?: readonly string[] },
   ): Promise<void> {
-    if (files.length === 0) return Promise.resolve();
+    if (files.length === 0 && !options?.dirs?.length) return Promise.resolve();
     return this.#withLink("writing files", true, async (link) => {
-      const dirs = [...new Set(files.map((f) => dirname(f.path)))];
-      await this.#run(link, "Cannot create directories", ["mkdir", "-p", "--", ...dirs]);
+      const dirs = [...new Set([...files.map((f) => dirname(f.path)), ...options?.dirs ?? []])];
+      // On stdin, NUL-separated: xargs splits any number of them into argv-sized mkdir calls.
+      await this.#run(
+        link,
+        "Cannot create directories",
+        ["xargs", "-0", "-r", "mkdir", "-p", "--"],
+        dirs.join("\0"),
+      );
       const sftp = await this.#sftpOf(link);
       const tag = randomBytes(4).toString("hex");
       await mapLimit(files, 64, (f) =>
