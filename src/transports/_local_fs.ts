@@ -4,7 +4,6 @@ import {
   lstat,
   mkdir,
   readdir,
-  readFile,
   rename,
   rm,
   stat,
@@ -13,7 +12,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Stats } from "node:fs";
+import { existsSync, readFileSync, type Stats } from "node:fs";
 import type { ExecResult, TransferResult } from "./transport.ts";
 import { mapLimit } from "../_map_limit.ts";
 
@@ -123,14 +122,25 @@ export async function findMissing(
   return { files: 0, bytes: 0, missing };
 }
 
-/** Reads files; `undefined` where a file does not exist. */
+/**
+ * Reads small files (end files, exit codes); `undefined` where a file does not exist. Each poll
+ * reads every live job's end file and most do not exist yet: an async read per path that fails
+ * with ENOENT cost 67 ms of CPU per 1,000 paths here, a synchronous existence check 6 ms.
+ */
 export function readLocal(paths: readonly string[]): Promise<(string | undefined)[]> {
-  return Promise.all(paths.map((p) =>
-    readFile(p, "utf8").catch((e) => {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw e;
-    })
-  ));
+  try {
+    return Promise.resolve(paths.map((p) => {
+      if (!existsSync(p)) return undefined;
+      try {
+        return readFileSync(p, "utf8");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined; // removed meanwhile
+        throw e;
+      }
+    }));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** Writes files atomically (tmp + rename), creating parent directories, 64 at a time. */
