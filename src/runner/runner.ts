@@ -122,7 +122,11 @@ async function loop(ctx: RunContext): Promise<void> {
   const notBefore = new Map<string, number>();
   const submitErrors = new Map<string, number>();
   const limited = new Set<string>(); // jobs held back by a queue limit
-  const memory = { goneSince: new Map<string, number>(), deferred: new Map<string, number>() };
+  const memory = {
+    goneSince: new Map<string, number>(),
+    deferred: new Map<string, number>(),
+    statusAt: 0,
+  };
   const running = new Set<string>();
   const pendingWhy = new Map<string, string>();
   let interval = MIN_INTERVAL;

@@ -20,7 +20,17 @@ export interface WatchMemory {
   readonly goneSince: Map<string, number>;
   /** How many polls an end file showing a killed task waited for the scheduler's verdict. */
   readonly deferred: Map<string, number>;
+  /** When the scheduler was last asked (epoch ms). */
+  statusAt: number;
 }
+
+/**
+ * The scheduler is asked at most this often while nothing needs its verdict: end files tell of
+ * jobs that end normally at every poll, and each status query is a controller RPC (a `squeue`
+ * process of about 30 ms of CPU here, and the controller's own work), where a hand-written loop
+ * asks once a second.
+ */
+export const STATUS_EVERY_MS = 2_000;
 
 /** Why a job failed, in words, from its end file. */
 export function failureReason(ctx: RunContext, job: string, end: JobEnd): string | undefined {
@@ -45,8 +55,9 @@ const killed = (end: JobEnd) =>
 
 /**
  * One poll over the live jobs: read every live attempt's end file in one batch (the fast path),
- * then ask the scheduler once about the jobs without one (and about jobs whose end file shows a
- * killed task, since the scheduler knows whether it was the memory or time limit), and re-read
+ * then ask the scheduler once about the jobs without one (at most every `STATUS_EVERY_MS`
+ * unless a verdict is awaited), and about jobs whose end file shows a killed task, since the
+ * scheduler knows whether it was the memory or time limit; and re-read
  * the end files of jobs the scheduler no longer knows (a job may write its end file and exit
  * between the two reads). A job gone without an end file after the transport's grace period
  * ended abnormally; its tasks' exit-code files tell which tasks still finished.
@@ -80,7 +91,10 @@ export async function poll(
   const verdict = new Map<string, SchedulerStatus>();
   const records: JournalRecord[] = [];
   const now = Date.now();
-  if (ask.length > 0) {
+  const needed = memory.goneSince.size > 0 || ask.some((j) => ends.has(j)) ||
+    now - memory.statusAt >= STATUS_EVERY_MS;
+  if (ask.length > 0 && needed) {
+    memory.statusAt = now;
     const jobs = ask.map((j) => ({ id: attempt(j).id, hash: j }));
     const result = await ctx.conn.exec(ctx.target.scheduler.statusArgv(jobs), {
       idempotent: true,
