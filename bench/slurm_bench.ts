@@ -1,17 +1,24 @@
 // Slurm controller load and wall time for N one-task jobs: dpdispatcher against a hand-written
 // bash floor (one sbatch loop, then one squeue per second until every job left the queue), in
 // the same run. Controller RPCs are counted with `sdiag` (reset before each run, root only).
-//   deno run -A bench/slurm_bench.ts [--sizes 50,200,1000]
+// Each size runs `--repeat` pairs, alternating which side goes first; the machine's CPU time
+// (all processes, from /proc/stat) shows where a difference comes from, since every run here
+// keeps both cores busy.
+//   deno run -A bench/slurm_bench.ts [--sizes 50,200,1000] [--repeat 3]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { dispatch, lazyLocal, slurm, task } from "../mod.ts";
 import { plainJobProfile } from "../tests/_slurm.ts";
 
-const i = process.argv.indexOf("--sizes");
-const SIZES = (i > 0 ? process.argv[i + 1] : "50,200,1000").split(",").map(Number);
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const SIZES = arg("--sizes", "50,200,1000").split(",").map(Number);
+const REPEAT = Number(arg("--repeat", "3"));
 plainJobProfile(); // this image's root ~/.bashrc runs `pyenv rehash` under a lock in every login shell
 
 const SUBMIT = ["REQUEST_SUBMIT_BATCH_JOB"];
@@ -25,6 +32,13 @@ function rpcs(): Record<string, number> {
   }
   return counts;
 }
+/** CPU seconds the whole machine spent busy so far (user, nice, system, irq, softirq). */
+function busy(): number {
+  const [, ...f] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq] = f.map(Number);
+  return (user + nice + system + irq + softirq) / 100;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const sum = (c: Record<string, number>, keys: string[]) =>
   keys.reduce((a, k) => a + (c[k] ?? 0), 0);
 const quiet = () => {
@@ -33,7 +47,15 @@ const quiet = () => {
   }
 };
 
-function floor(n: number): { ms: number; submit: number; status: number } {
+interface Run {
+  ms: number;
+  cpu: number;
+  submit: number;
+  status: number;
+  polls: number;
+}
+
+function floor(n: number): Run {
   const dir = mkdtempSync(join(tmpdir(), "dpd-floor-"));
   for (let k = 0; k < n; k++) {
     mkdirSync(join(dir, `t${k}`));
@@ -48,17 +70,17 @@ ids=\${ids#,}
 while [ -n "$(squeue -h -j "$ids")" ]; do sleep 1; done`;
   writeFileSync(join(dir, "floor.sh"), script);
   execFileSync("sdiag", ["-r"]);
+  const cpu = busy();
   const t = performance.now();
   execFileSync("bash", [join(dir, "floor.sh")]);
   const ms = performance.now() - t;
   const c = rpcs();
   rmSync(dir, { recursive: true, force: true });
-  return { ms, submit: sum(c, SUBMIT), status: sum(c, STATUS) };
+  const status = sum(c, STATUS);
+  return { ms, cpu: busy() - cpu, submit: sum(c, SUBMIT), status, polls: status };
 }
 
-async function ours(
-  n: number,
-): Promise<{ ms: number; submit: number; status: number; polls: number }> {
+async function ours(n: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "dpd-ours-"));
   const tasks = Array.from(
     { length: n },
@@ -66,6 +88,7 @@ async function ours(
   );
   let polls = 0;
   execFileSync("sdiag", ["-r"]);
+  const cpu = busy();
   const t = performance.now();
   const report = await dispatch({ workBase: dir }).on(slurm(lazyLocal())).with({ groupSize: 1 })
     .tasks(tasks)
@@ -74,23 +97,32 @@ async function ours(
   const c = rpcs();
   if (!report.ok) throw new Error("benchmark run failed");
   rmSync(dir, { recursive: true, force: true });
-  return { ms, submit: sum(c, SUBMIT), status: sum(c, STATUS), polls };
+  return { ms, cpu: busy() - cpu, submit: sum(c, SUBMIT), status: sum(c, STATUS), polls };
 }
 
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 console.log(
-  "| N | floor wall | ours wall | ratio | floor status RPCs | ours status RPCs | ours polls | ours status RPCs/poll | submit RPCs floor/ours |",
+  "| N | pairs | floor wall (median) | ours wall (median) | ratio of medians | ratio per pair | machine CPU floor/ours (median) | status RPCs floor/ours | ours polls | submit RPCs floor/ours |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const n of SIZES) {
-  quiet();
-  const f = floor(n);
-  quiet();
-  const o = await ours(n);
+  const f: Run[] = [], o: Run[] = [];
+  for (let k = 0; k < REPEAT; k++) {
+    // Alternate which side runs first, so a drift in the machine's speed hits both alike.
+    for (const side of k % 2 === 0 ? ["floor", "ours"] : ["ours", "floor"]) {
+      quiet();
+      if (side === "floor") f.push(floor(n));
+      else o.push(await ours(n));
+    }
+  }
+  const m = (rs: Run[], key: keyof Run) => median(rs.map((r) => r[key]));
   console.log(
-    `| ${n} | ${(f.ms / 1000).toFixed(1)} s | ${(o.ms / 1000).toFixed(1)} s | ${
-      (o.ms / f.ms).toFixed(2)
-    }x | ${f.status} | ${o.status} | ${o.polls} | ${
-      (o.status / Math.max(o.polls, 1)).toFixed(2)
-    } | ${f.submit}/${o.submit} |`,
+    `| ${n} | ${REPEAT} | ${s(m(f, "ms"))} | ${s(m(o, "ms"))} | **${
+      (m(o, "ms") / m(f, "ms")).toFixed(2)
+    }x** | ${o.map((r, k) => (r.ms / f[k].ms).toFixed(2)).join(", ")} | ${m(f, "cpu").toFixed(0)}/${
+      m(o, "cpu").toFixed(0)
+    } s | ${m(f, "status")}/${m(o, "status")} | ${m(o, "polls")} | ${m(f, "submit")}/${
+      m(o, "submit")
+    } |`,
   );
 }
