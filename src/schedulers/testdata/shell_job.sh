@@ -30,21 +30,21 @@ export MULTI="a"
 export MULTI="b"
 echo before
 
-dpd_run() { # task hash, task dir, function, errlog
+dpd_ready() { # task hash, task dir, errlog: false if it already exited 0
   local rc=
   [ -f "$dpd_tasks/$1.rc" ] && read -r rc < "$dpd_tasks/$1.rc"
-  [ "$rc" = 0 ] && return 0
+  [ "$rc" = 0 ] && return 1
   [ -d "$dpd_root/$2" ] || mkdir -p "$dpd_root/$2" || return 1
-  [ -s "$dpd_root/$2/$4" ] && wc -c < "$dpd_root/$2/$4" >| "$dpd_tasks/$1.errpos"
+  [ -s "$dpd_root/$2/$3" ] && wc -c < "$dpd_root/$2/$3" >| "$dpd_tasks/$1.errpos"
+  return 0
+}
+dpd_run() { # task hash, task dir, function, errlog
+  dpd_ready "$1" "$2" "$4" || return 0
   ( cd "$dpd_root/$2" && "$3" < /dev/null )
   echo "$?" >| "$dpd_tasks/$1.rc"
 }
 dpd_last() { # like dpd_run, in this shell: exit or set -e in the task ends in dpd_exit
-  local rc=
-  [ -f "$dpd_tasks/$1.rc" ] && read -r rc < "$dpd_tasks/$1.rc"
-  [ "$rc" = 0 ] && return 0
-  [ -d "$dpd_root/$2" ] || mkdir -p "$dpd_root/$2" || return 1
-  [ -s "$dpd_root/$2/$4" ] && wc -c < "$dpd_root/$2/$4" >| "$dpd_tasks/$1.errpos"
+  dpd_ready "$1" "$2" "$4" || return 0
   dpd_last_task=$1
   # A signal (time limit, scancel) ends the job with no exit code and no end file, as a killed
   # subshell would: the scheduler then says why. Without these traps bash would run the EXIT
