@@ -12,7 +12,7 @@ import type { Hop } from "./_hops.ts";
 import { type Link, login, type LoginSettings, type Secrets } from "./_login.ts";
 import { DOWNLOAD, READ_MANY } from "./_remote_scripts.ts";
 import { coalesced, gunzipped, gzipped, type Pipeable } from "./_streams.ts";
-import { listLocal, packFiles, unpackInto } from "./_tar.ts";
+import { listLocal, packFiles, unpackInto, unsent } from "./_tar.ts";
 
 /** Everything a connection needs; secrets stay in memory. */
 export interface SshSettings {
@@ -243,22 +243,7 @@ export class SshConnection implements Connection {
           quote(remoteBase)
         } 2>/dev/null && find -L . -type f -printf '%s %T@ %P\\0' 2>/dev/null; true`,
       );
-      const remote = new Map<string, string>();
-      for (const item of listing.stdout.split("\0")) {
-        const m = /^(\d+) (\d+)(?:\.\d*)? (.*)$/s.exec(item);
-        if (m) remote.set(m[3], `${m[1]} ${m[2]}`);
-      }
-      const todo = files.filter((f) =>
-        remote.get(f.rel) !== `${f.size} ${Math.floor(f.mtimeMs / 1000)}`
-      );
-      // Directories that hold a remote file exist already; the others (empty ones) are sent.
-      const remoteDirs = new Set<string>();
-      for (const file of remote.keys()) {
-        for (let at = file.lastIndexOf("/"); at > 0; at = file.lastIndexOf("/", at - 1)) {
-          remoteDirs.add(file.slice(0, at));
-        }
-      }
-      const newDirs = dirs.filter((d) => !remoteDirs.has(d));
+      const { todo, newDirs } = unsent(listing.stdout, files, dirs);
       if (todo.length === 0 && newDirs.length === 0) return { files: 0, bytes: 0, missing };
       const zip = this.#settings.tarCompress;
       const argv = ["tar", zip ? "-xz" : "-x", "-f", "-", "-C", remoteBase, "--no-same-owner"];
@@ -371,13 +356,9 @@ export class SshConnection implements Connection {
     if (files.length === 0 && !options?.dirs?.length) return Promise.resolve();
     return this.#withLink("writing files", true, async (link) => {
       const dirs = [...new Set([...files.map((f) => dirname(f.path)), ...options?.dirs ?? []])];
-      // On stdin, NUL-separated: xargs splits any number of them into argv-sized mkdir calls.
-      await this.#run(
-        link,
-        "Cannot create directories",
-        ["xargs", "-0", "-r", "mkdir", "-p", "--"],
-        dirs.join("\0"),
-      );
+      // NUL-separated on stdin: xargs splits any number of them into argv-sized mkdir calls.
+      const mkdir = ["xargs", "-0", "-r", "mkdir", "-p", "--"];
+      await this.#run(link, "Cannot create directories", mkdir, dirs.join("\0"));
       const sftp = await this.#sftpOf(link);
       const tag = randomBytes(4).toString("hex");
       await mapLimit(files, 64, (f) =>

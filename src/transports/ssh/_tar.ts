@@ -46,6 +46,33 @@ export async function listLocal(
 const SMALL = 1 << 20;
 
 /**
+ * What an upload still has to send, given the remote side's `find -printf '%s %T@ %P\0'`
+ * listing: files whose size or mtime (whole seconds) differ, and the directories (empty ones
+ * included) that hold no remote file yet.
+ */
+export function unsent(
+  listing: string,
+  files: readonly LocalFile[],
+  dirs: readonly string[],
+): { todo: LocalFile[]; newDirs: string[] } {
+  const remote = new Map<string, string>();
+  for (const item of listing.split("\0")) {
+    const m = /^(\d+) (\d+)(?:\.\d*)? (.*)$/s.exec(item);
+    if (m) remote.set(m[3], `${m[1]} ${m[2]}`);
+  }
+  const todo = files.filter((f) =>
+    remote.get(f.rel) !== `${f.size} ${Math.floor(f.mtimeMs / 1000)}`
+  );
+  const remoteDirs = new Set<string>();
+  for (const file of remote.keys()) {
+    for (let at = file.lastIndexOf("/"); at > 0; at = file.lastIndexOf("/", at - 1)) {
+      remoteDirs.add(file.slice(0, at));
+    }
+  }
+  return { todo, newDirs: dirs.filter((d) => !remoteDirs.has(d)) };
+}
+
+/**
  * A tar stream of the files (and empty directories), mtimes kept. Small files are read ahead, a
  * few at a time, and added whole; large ones are streamed.
  */
