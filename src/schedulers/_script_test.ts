@@ -128,3 +128,30 @@ Deno.test("the job's last task runs in its own shell: exit, set -e, set -u, exec
   assert.deepEqual(two.tasks.map((t) => t.exitCode), [0, 0]);
   await Deno.remove(base, { recursive: true });
 });
+
+Deno.test("a signal to the job's shell while its last task runs ends the job with no exit code, not a success", async () => {
+  const base = await Deno.makeTempDir();
+  const running = dispatch({ workBase: base }).on(shell(lazyLocal())).with({ groupSize: 1 })
+    .tasks(task({ command: "sleep 1; echo done > out.txt", taskWorkPath: "t" }))
+    .run({ retryCount: 0, throwOnFailure: false });
+  // The attempt's .run file holds the job shell's pid (sbatch --signal=B:USR1 would signal it).
+  let pid: number | undefined;
+  for (let i = 0; i < 100 && pid === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    for await (const run of Deno.readDir(`${base}/.dpdispatcher`)) {
+      if (!run.isDirectory || run.name === "tasks") continue;
+      for await (const f of Deno.readDir(`${base}/.dpdispatcher/${run.name}`)) {
+        if (!f.name.endsWith(".run")) continue;
+        const text = await Deno.readTextFile(`${base}/.dpdispatcher/${run.name}/${f.name}`);
+        if (/^\d+\n$/.test(text)) pid = Number(text);
+      }
+    }
+  }
+  assert.ok(pid, "the job started");
+  Deno.kill(pid, "SIGUSR1");
+  const report = await running;
+  assert.equal(report.ok, false);
+  assert.notEqual(report.tasks[0].exitCode, 0, "no exit code 0 is recorded for a killed task");
+  assert.equal(await Deno.stat(`${base}/t/out.txt`).then(() => true, () => false), false);
+  await Deno.remove(base, { recursive: true });
+});

@@ -46,25 +46,25 @@ dpd_run() { # task hash, task dir, function, errlog
 dpd_last() { # like dpd_run, in this shell: exit or set -e in the task ends in dpd_exit
   dpd_ready "$1" "$2" "$4" || return 0
   dpd_last_task=$1
-  # A signal (time limit, scancel) ends the job with no exit code and no end file, as a killed
-  # subshell would: the scheduler then says why. Without these traps bash would run the EXIT
-  # trap with the status of the last finished command.
-  trap 'dpd_killed 129' HUP; trap 'dpd_killed 130' INT; trap 'dpd_killed 143' TERM
+  # A signal (time limit, scancel, sbatch --signal) ends the job by that signal, with no exit
+  # code and no end file, as it ended a subshell's parent: the scheduler then says why. Left
+  # untrapped, bash would run the EXIT trap with the status of the last finished command.
+  for dpd_s in HUP INT TERM USR1 USR2 ALRM PIPE XCPU XFSZ VTALRM PROF; do trap "dpd_killed $dpd_s" "$dpd_s"; done
   trap 'dpd_exit $?' EXIT
   cd "$dpd_root/$2" && "$3" < /dev/null
   dpd_code=$?
-  trap - EXIT HUP INT TERM
+  trap - EXIT HUP INT TERM USR1 USR2 ALRM PIPE XCPU XFSZ VTALRM PROF
   set +eu
   cd "$dpd_root" && echo "$dpd_code" >| "$dpd_tasks/$1.rc"
 }
 dpd_exit() { # the last task called exit, or set -e stopped it: keep its code and finish the job
-  trap - EXIT HUP INT TERM
+  trap - EXIT HUP INT TERM USR1 USR2 ALRM PIPE XCPU XFSZ VTALRM PROF
   set +eu
   cd "$dpd_root" && echo "$1" >| "$dpd_tasks/$dpd_last_task.rc"
   dpd_finish
   exit
 }
-dpd_killed() { trap - EXIT; exit "$1"; }
+dpd_killed() { trap - EXIT HUP INT TERM USR1 USR2 ALRM PIPE XCPU XFSZ VTALRM PROF; kill -s "$1" "$$"; }
 dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in one write, ending in a marker
   local failed="" failed_err="" failed_pos=0 rc now out
   printf -v now '%(%s)T' -1
