@@ -97,7 +97,14 @@ dpd_exit() { # the last task called exit, or set -e stopped it: keep its code an
   dpd_finish
   exit
 }
-dpd_killed() { trap - EXIT ${SIGNALS}; kill -s "$1" "$$"; }
+dpd_killed() { # re-raise it; a task forked just as it came missed it, so when this shell leads
+  # its process group (setsid, Slurm) the group gets it: that group is this job alone
+  trap - EXIT ${SIGNALS}
+  local pgrp= x
+  { read -r x x x x pgrp x < "/proc/$$/stat"; } 2>/dev/null # pid (comm) state ppid pgrp
+  [ "$pgrp" = "$$" ] && kill -s "$1" -- "-$$"
+  kill -s "$1" "$$"
+}
 dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in one write, ending in a marker
   local failed="" failed_err="" failed_pos=0 rc now out
   printf -v now '%(%s)T' -1
