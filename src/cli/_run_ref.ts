@@ -5,7 +5,7 @@ import type { Plan } from "../plan/plan.ts";
 import { STATE_DIR } from "../schedulers/_script.ts";
 import type { Target } from "../schedulers/scheduler.ts";
 import { targetOf } from "./_target.ts";
-import type { Io } from "./_common.ts";
+import { type Io, onePositional } from "./_common.ts";
 
 /** How `RUN` is read, for the help of `cancel` and `submission`. */
 export const RUN_HELP = `RUN is one of:
@@ -23,6 +23,24 @@ export function loadSubmissionFile(file: string, strict: boolean, io: Io): Loade
     baseDir: dir,
     onWarning: (w) => io.err(`warning: ${w}`),
   });
+}
+
+/** The options of every command that takes `RUN`, besides its own. */
+export const RUN_OPTIONS = {
+  "work-base": { type: "string", short: "w" },
+  strict: { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+/** The one `RUN` positional of `command`, resolved with the `RUN_OPTIONS` values. */
+export function runArgument(
+  command: string,
+  positionals: string[],
+  values: { readonly "work-base"?: string; readonly strict?: boolean },
+  io: Io,
+): RunRef {
+  const ref = onePositional(command, positionals, "RUN (a submission file, work base or run id)");
+  return resolveRun(ref, { workBase: values["work-base"], strict: values.strict ?? false, io });
 }
 
 /** A recorded run, reopened: its plan (with the work base where it was found) and target. */

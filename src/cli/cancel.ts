@@ -1,6 +1,6 @@
 import { cancelPlan } from "../runner/cancel.ts";
-import { type Command, type Io, onePositional, parse } from "./_common.ts";
-import { resolveRun, RUN_HELP } from "./_run_ref.ts";
+import { type Command, type Io, parse } from "./_common.ts";
+import { RUN_HELP, RUN_OPTIONS, runArgument } from "./_run_ref.ts";
 
 const HELP = `dpdisp cancel: cancel the queued and running jobs of a run
 
@@ -28,21 +28,12 @@ Examples:
   dpdisp cancel work/`;
 
 async function run(args: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse("cancel", args, {
-    "work-base": { type: "string", short: "w" },
-    strict: { type: "boolean" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse("cancel", args, RUN_OPTIONS);
   if (values.help) {
     io.out(HELP);
     return 0;
   }
-  const ref = onePositional("cancel", positionals, "RUN (a submission file, work base or run id)");
-  const { plan, target } = resolveRun(ref, {
-    workBase: values["work-base"],
-    strict: values.strict ?? false,
-    io,
-  });
+  const { plan, target } = runArgument("cancel", positionals, values, io);
   const cancelled = await cancelPlan(plan, target);
   if (values.json) io.out(JSON.stringify({ runId: plan.runId, cancelled }));
   else if (cancelled === 0) io.out(`run ${plan.runId}: no job is queued or running`);

@@ -1,7 +1,7 @@
 import { postMortem, type PostMortemReport } from "../runner/post_mortem.ts";
 import { readRuns } from "../state/status.ts";
-import { type Command, type Io, onePositional, parse } from "./_common.ts";
-import { resolveRun, RUN_HELP } from "./_run_ref.ts";
+import { type Command, type Io, parse } from "./_common.ts";
+import { RUN_HELP, RUN_OPTIONS, runArgument } from "./_run_ref.ts";
 import { runLines } from "./status.ts";
 
 const HELP = `dpdisp submission: post-mortem of a run, as dpdispatcher's \`dpdisp submission\`
@@ -61,26 +61,12 @@ function actionLines(r: PostMortemReport): string[] {
 }
 
 async function run(args: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse("submission", args, {
-    ...ACTIONS,
-    "work-base": { type: "string", short: "w" },
-    strict: { type: "boolean" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse("submission", args, { ...ACTIONS, ...RUN_OPTIONS });
   if (values.help) {
     io.out(HELP);
     return 0;
   }
-  const ref = onePositional(
-    "submission",
-    positionals,
-    "RUN (a submission file, work base or run id)",
-  );
-  const { plan, target } = resolveRun(ref, {
-    workBase: values["work-base"],
-    strict: values.strict ?? false,
-    io,
-  });
+  const { plan, target } = runArgument("submission", positionals, values, io);
   const acting = Object.keys(ACTIONS).some((a) => values[a as keyof typeof ACTIONS]);
   const done = acting
     ? await postMortem(plan, target, {
