@@ -73,8 +73,12 @@ const RUNTIME = String.raw`dpd_ready() { # task hash, task dir, errlog: false if
 }
 dpd_run() { # task hash, task dir, function, errlog
   dpd_ready "$1" "$2" "$4" || return 0
-  ( cd "$dpd_root/$2" && "$3" < /dev/null )
+  # A set -e from prependScript stops the task at its first failure, not the job before the code is kept.
+  local e=$-
+  set +e
+  ( case $e in *e*) set -e;; esac; cd "$dpd_root/$2" && "$3" < /dev/null )
   echo "$?" >| "$dpd_tasks/$1.rc"
+  case $e in *e*) set -e;; esac
 }
 dpd_last() { # like dpd_run, in this shell: exit or set -e in the task ends in dpd_exit
   dpd_ready "$1" "$2" "$4" || return 0

@@ -129,6 +129,28 @@ Deno.test("the job's last task runs in its own shell: exit, set -e, set -u, exec
   await Deno.remove(base, { recursive: true });
 });
 
+Deno.test("a set -e in prependScript stops the failing task, not the job: every task keeps its code", async () => {
+  const base = await Deno.makeTempDir();
+  // Whichever runs first runs in a subshell; under set -e it stops at `false`, and so would the
+  // job's shell, before the code is written and the other task runs, were errexit not held.
+  const tasks = ["a", "b"].map((name) =>
+    task({ command: `false; echo never > ${name}.txt`, taskWorkPath: name })
+  );
+  const report = await dispatch({ workBase: base }).on(shell(lazyLocal()))
+    .with({
+      groupSize: 2,
+      prependScript: ["set -e"],
+      appendScript: ["echo appended >> appended.txt"],
+    })
+    .tasks(tasks).run({ retryCount: 0, throwOnFailure: false });
+  assert.deepEqual(report.tasks.map((t) => t.exitCode), [1, 1]);
+  for (const name of ["a", "b"]) {
+    await assert.rejects(Deno.stat(`${base}/${name}/${name}.txt`), Deno.errors.NotFound);
+  }
+  assert.equal(await Deno.readTextFile(`${base}/appended.txt`), "appended\n");
+  await Deno.remove(base, { recursive: true });
+});
+
 Deno.test("a signal to the job's shell while its last task runs ends the job with no exit code, not a success", async () => {
   const base = await Deno.makeTempDir();
   const running = dispatch({ workBase: base }).on(shell(lazyLocal())).with({ groupSize: 1 })
