@@ -147,6 +147,20 @@ Deno.test("run() is also an async iterable of the same events onEvent sees", asy
   assert.equal(iterated.filter((t) => t === "job:final").length, 2);
 });
 
+Deno.test("with more jobs than one submit batch, the live jobs are polled between batches", async () => {
+  const base = await tempDir();
+  const events: RunEvent[] = [];
+  const report = await dispatch({ workBase: base }).with({ groupSize: 1 })
+    .tasks(Array.from({ length: 201 }, (_, i) => task({ command: "true", taskWorkPath: `t${i}` })))
+    .run({ onEvent: (e) => events.push(e) });
+  assert.ok(report.ok);
+  const submitting = events.flatMap((e, k) => e.type === "job:submitting" ? [k] : []);
+  assert.equal(submitting.length, 201);
+  // The first batch of 200 is live and polled before the 201st job is submitted.
+  const poll = events.findIndex((e) => e.type === "poll" && e.live === 200);
+  assert.ok(poll > submitting[199] && poll < submitting[200], `poll at ${poll}`);
+});
+
 Deno.test("clean removes the run's copy once every job finished", async () => {
   const base = await tempDir();
   const remote = await tempDir();

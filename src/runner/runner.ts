@@ -15,7 +15,7 @@ import type { RunEvent } from "./events.ts";
 import { checkPermissions } from "./permission_check.ts";
 import { buildReport, type RunReport } from "./report.ts";
 import { preflight, stage } from "./stage.ts";
-import { type Submission, submit } from "./submit.ts";
+import { type Submission, submit, SUBMIT_BATCH } from "./submit.ts";
 import { poll } from "./watch.ts";
 
 /** Options of `run()`. */
@@ -140,7 +140,9 @@ async function loop(ctx: RunContext): Promise<void> {
     changed = settled.some(Boolean) || changed;
     changed = (await dropIfEnough(ctx)) || changed;
 
-    const due = dueSubmissions(ctx, notBefore);
+    // One batch per pass: with thousands of jobs, those that end meanwhile are collected
+    // between batches, not only once the last sbatch returned (a minute later at N = 1,000).
+    const due = dueSubmissions(ctx, notBefore).slice(0, SUBMIT_BATCH);
     if (due.length > 0) {
       for (const s of due) notBefore.delete(s.job);
       const errors = await submit(ctx, due);

@@ -11,8 +11,11 @@ export interface Submission {
   readonly recovered: boolean;
 }
 
-/** Jobs per submit command; each batch is one exec (one SSH round trip later). */
-const BATCH = 200;
+/**
+ * Jobs per submit command; each batch is one exec (one SSH round trip later). The runner hands
+ * `submit` at most this many per pass, so a poll (end files, downloads) runs between batches.
+ */
+export const SUBMIT_BATCH = 200;
 
 /** Why a submission failed and how to go on (see `SubmitOutcome`). */
 export interface SubmitError {
@@ -34,7 +37,7 @@ export async function submit(
   items = await adopt(ctx, items, errors);
   const { scheduler } = ctx.target;
   const wait = ctx.plan.resources.waitTime;
-  const size = wait > 0 ? 1 : BATCH;
+  const size = wait > 0 ? 1 : SUBMIT_BATCH;
   for (let i = 0; i < items.length; i += size) {
     if (ctx.options.signal?.aborted) break;
     const batch = items.slice(i, i + size);
