@@ -244,3 +244,60 @@ Deno.test({
     await Deno.remove(remoteRoot, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "slurm(ssh): a link dropped while sbatch runs submits no job twice",
+  ignore: ignore || skipSlurm(),
+  fn: async () => {
+    const e = env!;
+    const workBase = await tempDir();
+    const remoteRoot = await sharedDir("dpd-ssh-drop-");
+    const nonce = crypto.randomUUID(); // new job names, so Slurm shows only this run's jobs
+    const n = 120;
+    const tasks = Array.from({ length: n }, (_, i) =>
+      task({
+        command: `echo "task ${i}" > out.txt # ${nonce}`,
+        taskWorkPath: `t${String(i).padStart(3, "0")}`,
+        backwardFiles: ["out.txt"],
+      }));
+    const builder = dispatch({ workBase }).on(slurm(testSsh(e, remoteRoot)))
+      .with(resources({ groupSize: 1 })).tasks(...tasks);
+    const names = builder.toPlan().jobs.map((j) => slurmJobName({ name: j.name, attempt: 0 }));
+    const inQueue = () =>
+      execFileSync("squeue", ["-h", "-t", "all", "-o", "%j", `--name=${names.join(",")}`], {
+        encoding: "utf8",
+      }).split("\n").filter(Boolean).length;
+    const warnings: string[] = [];
+    let dropped: Promise<number> | undefined;
+    const report = await builder.run({
+      throwOnFailure: false,
+      onEvent: (ev) => {
+        if (ev.type === "warning") warnings.push(ev.message);
+        if (ev.type !== "job:submitting" || dropped) return;
+        // Once sbatch has submitted a few, kill the session: the rest of the loop and the ids
+        // already printed are lost with it, and the runner must find those jobs by name.
+        dropped = (async () => {
+          await waitFor(() => inQueue() >= 5, 30_000, "the first sbatch calls");
+          execFileSync("pkill", ["-f", "^sshd: hpcuser"]);
+          return inQueue();
+        })();
+      },
+    });
+    const atDrop = await dropped!;
+    assert.ok(atDrop < n, `the link dropped after all ${n} were submitted`);
+    // One warning for the whole batch the drop cut off, not one per job.
+    const refused = warnings.filter((w) => /^Cannot submit \d+ jobs .* dropped/.test(w));
+    assert.equal(refused.length, 1, JSON.stringify(warnings));
+    assert.equal(report.ok, true, JSON.stringify(report.jobs.find((j) => j.state !== "finished")));
+    for (let i = 0; i < n; i += 17) {
+      const text = await Deno.readTextFile(`${workBase}/t${String(i).padStart(3, "0")}/out.txt`);
+      assert.equal(text, `task ${i}\n`);
+    }
+    await waitFor(() => sacctByName(names).length >= n, 20_000, "sacct to list the jobs");
+    const rows = sacctByName(names);
+    assert.equal(rows.length, n, "every job appears exactly once in sacct");
+    assert.equal(new Set(rows.map((r) => r.name)).size, n);
+    await Deno.remove(workBase, { recursive: true });
+    await Deno.remove(remoteRoot, { recursive: true });
+  },
+});

@@ -147,6 +147,8 @@ async function loop(ctx: RunContext): Promise<void> {
       for (const s of due) notBefore.delete(s.job);
       const errors = await submit(ctx, due);
       if (errors.size < due.length) changed = true;
+      // Jobs refused alike (a link dropped under a whole batch) make one warning, not one each.
+      const warn = new Map<string, string[]>();
       for (const [job, { error, kind }] of errors) {
         if (kind === "fatal") {
           await ctx.finalize(job, "failed", `could not be submitted: ${error}`);
@@ -165,10 +167,14 @@ async function loop(ctx: RunContext): Promise<void> {
         const what = kind === "limit"
           ? "queue limit reached; will submit when room frees"
           : `try ${count}`;
-        ctx.emit({
-          type: "warning",
-          message: `Cannot submit job "${ctx.job(job).name}" (${what}): ${error}`,
-        });
+        const key = `(${what}): ${error}`;
+        warn.set(key, [...warn.get(key) ?? [], ctx.job(job).name]);
+      }
+      for (const [key, names] of warn) {
+        const which = names.length === 1
+          ? `job "${names[0]}"`
+          : `${names.length} jobs ("${names[0]}", ...)`;
+        ctx.emit({ type: "warning", message: `Cannot submit ${which} ${key}` });
       }
     }
 
