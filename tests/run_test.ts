@@ -317,6 +317,65 @@ Deno.test("cancel() stops every job a detached run left behind; the next run fin
   );
 });
 
+Deno.test("a canceller that dies right after the cancel command: the next run resubmits, uncharged", async () => {
+  const base = await tempDir();
+  const counts = await tempDir();
+  // The cancel's connection dies at its first read after the cancel command ran: nothing after
+  // the kill reaches the journal, as when the process is killed there.
+  let dying = false;
+  const plain = lazyLocal();
+  const transport = Object.freeze({
+    ...plain,
+    connect: async () => {
+      const conn = await plain.connect();
+      let ran = false;
+      return new Proxy(conn, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target);
+          if (typeof value !== "function") return value;
+          if (dying && prop === "exec") {
+            return async (...args: unknown[]) => {
+              const result = await value.apply(target, args);
+              ran = true;
+              return result;
+            };
+          }
+          if (dying && ran && prop === "readFiles") {
+            return () => Promise.reject(new Error("the canceller died here"));
+          }
+          return value.bind(target);
+        },
+      });
+    },
+  });
+  const builder = dispatch({ workBase: base }).on(shell(transport)).with({ groupSize: 1 })
+    .tasks(countingTasks(2, counts, "[ -f ../go ] || sleep 60;"));
+  const controller = new AbortController();
+  let running = 0;
+  await assert.rejects(
+    builder.run({
+      signal: controller.signal,
+      onEvent: (e) => e.type === "job:running" && ++running === 2 && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+  const runId = builder.toPlan().runId;
+  dying = true;
+  await assert.rejects(builder.cancel(), /the canceller died here/);
+  dying = false;
+  await waitFor(
+    async () => (await processesMentioning(runId)).length === 0,
+    5000,
+    "cancelled jobs to exit",
+  );
+  await Deno.writeTextFile(`${base}/go`, "");
+  // With no retry budget, an attempt charged as a failure (or as someone else's cancel) would
+  // end the job failed; cancelled by request, it is submitted again and finishes.
+  const report = await builder.run({ retryCount: 0, throwOnFailure: false });
+  assert.ok(report.ok, JSON.stringify(report.jobs.map((j) => j.reason)));
+  assert.ok(report.jobs.every((j) => j.attempts === 2), "each job was resubmitted once");
+});
+
 Deno.test("cancel() journals a detached job that had already finished as finished, not cancelled", async () => {
   const base = await tempDir();
   const builder = dispatch({ workBase: base }).with({ groupSize: 1 }).tasks(

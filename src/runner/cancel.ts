@@ -32,6 +32,10 @@ export async function cancelLive(ctx: RunContext, reason: string): Promise<numbe
   );
   if (live.length === 0) return 0;
   const ids = live.map((job) => ctx.jobState(job)!.submitted!.id);
+  // Journaled first: a runner that dies after the cancel command leaves these attempts to be
+  // ended by request (resubmitted, not charged) by the next run, not as someone else's cancel.
+  const jobs = Object.fromEntries(live.map((job) => [job, ctx.jobState(job)!.submitted!.attempt]));
+  await ctx.record([{ t: "cancelling", jobs, reason, at: Date.now() }], true);
   const argv = ctx.target.scheduler.cancelArgv(ids);
   const started = Date.now();
   const result = await ctx.conn.exec(argv, { idempotent: true });

@@ -173,6 +173,14 @@ export async function poll(
       at: now,
     });
   }
+  // An attempt whose cancel was journaled ended by that request, even if the runner that sent
+  // it died before journaling the end (cancelLive): resubmitted, not charged to the budget.
+  records.forEach((r, k) => {
+    const cancelling = r.t === "ended" && !r.ok && ctx.jobState(r.job)!.cancelling;
+    if (r.t === "ended" && cancelling && cancelling.attempt === r.attempt) {
+      records[k] = { ...r, failure: undefined, reason: cancelling.reason, cancelled: true };
+    }
+  });
   await ctx.record(records);
   for (const r of records) {
     if (r.t !== "ended") continue;

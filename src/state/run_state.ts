@@ -69,6 +69,16 @@ export type JournalRecord =
     /** `dpdisp submission --clean` removed the staged copy: the next run stages again. */
     readonly t: "cleaned";
     readonly at: number;
+  }
+  | {
+    /**
+     * Written (fsynced) before the cancel command: these attempts (job hash to attempt) end by
+     * request, not charged to the retry budget, even if the runner dies before journaling it.
+     */
+    readonly t: "cancelling";
+    readonly jobs: Readonly<Record<string, number>>;
+    readonly reason: string;
+    readonly at: number;
   };
 
 /** Ended-record fields kept per job. */
@@ -96,6 +106,8 @@ export interface JobState {
   succeeded: Set<string>;
   /** Last exit code seen per task hash. */
   codes: Map<string, number | null>;
+  /** An attempt being cancelled by request (see the `cancelling` record). */
+  cancelling?: { attempt: number; reason: string };
   /** Set once the job is done with. */
   final?: { state: "finished" | "failed" | "dropped"; reason?: string };
 }
@@ -186,6 +198,11 @@ export function apply(state: RunState, record: JournalRecord): void {
     case "cleaned":
       state.staged = false;
       state.stagedRoot = undefined;
+      return;
+    case "cancelling":
+      for (const [hash, attempt] of Object.entries(record.jobs)) {
+        job(state, hash).cancelling = { attempt, reason: record.reason };
+      }
       return;
   }
 }
