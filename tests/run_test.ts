@@ -1,15 +1,36 @@
 import assert from "node:assert/strict";
 import {
+  type Dispatch,
   dispatch,
   lazyLocal,
   local,
   RunError,
   type RunEvent,
+  type RunOptions,
   shell,
   StateError,
   task,
 } from "../mod.ts";
 import { countingTasks, processesMentioning, runCounts, tempDir, waitFor } from "./_helpers.ts";
+
+/** Runs `builder` and aborts it once `count` events of `type` came; the run rejects as aborted. */
+async function abortAfter(
+  builder: Dispatch,
+  type: "job:submitted" | "job:running",
+  count: number,
+  options: RunOptions = {},
+): Promise<void> {
+  const controller = new AbortController();
+  let seen = 0;
+  await assert.rejects(
+    builder.run({
+      ...options,
+      signal: controller.signal,
+      onEvent: (e) => e.type === type && ++seen === count && controller.abort(),
+    }),
+    (e: Error) => e.name === "AbortError",
+  );
+}
 
 Deno.test("in place: every task runs once, results stay put, and a rerun submits nothing", async () => {
   const base = await tempDir();
@@ -179,15 +200,7 @@ Deno.test("abort detaches by default: jobs keep running and the next run re-atta
   const counts = await tempDir();
   const tasks = countingTasks(4, counts, "sleep 1;");
   const builder = dispatch({ workBase: base }).with({ groupSize: 1 }).tasks(tasks);
-  const controller = new AbortController();
-  let submitted = 0;
-  await assert.rejects(
-    builder.run({
-      signal: controller.signal,
-      onEvent: (e) => e.type === "job:submitted" && ++submitted === 4 && controller.abort(),
-    }),
-    (e: Error) => e.name === "AbortError",
-  );
+  await abortAfter(builder, "job:submitted", 4);
   const events: RunEvent[] = [];
   const report = await builder.run({ onEvent: (e) => events.push(e) });
   assert.ok(report.ok);
@@ -204,16 +217,7 @@ Deno.test("abort with onAbort cancel leaves no process behind", async () => {
   const builder = dispatch({ workBase: base }).with({ groupSize: 1, paraDeg: 1 })
     .tasks([0, 1, 2].map((i) => task({ command: "sleep 60", taskWorkPath: `t${i}` })));
   const runId = builder.toPlan().runId;
-  const controller = new AbortController();
-  let running = 0;
-  await assert.rejects(
-    builder.run({
-      signal: controller.signal,
-      onAbort: "cancel",
-      onEvent: (e) => e.type === "job:running" && ++running === 3 && controller.abort(),
-    }),
-    (e: Error) => e.name === "AbortError",
-  );
+  await abortAfter(builder, "job:running", 3, { onAbort: "cancel" });
   await waitFor(
     async () => (await processesMentioning(runId)).length === 0,
     5000,
@@ -290,15 +294,7 @@ Deno.test("cancel() stops every job a detached run left behind; the next run fin
   const counts = await tempDir();
   const builder = dispatch({ workBase: base }).with({ groupSize: 1 })
     .tasks(countingTasks(3, counts, "[ -f ../go ] || sleep 60;"));
-  const controller = new AbortController();
-  let running = 0;
-  await assert.rejects(
-    builder.run({
-      signal: controller.signal,
-      onEvent: (e) => e.type === "job:running" && ++running === 3 && controller.abort(),
-    }),
-    (e: Error) => e.name === "AbortError",
-  );
+  await abortAfter(builder, "job:running", 3);
   const runId = builder.toPlan().runId;
   assert.ok((await processesMentioning(runId)).length >= 3, "detached jobs keep running");
   assert.equal(await builder.cancel(), 3);
@@ -350,15 +346,7 @@ Deno.test("a canceller that dies right after the cancel command: the next run re
   });
   const builder = dispatch({ workBase: base }).on(shell(transport)).with({ groupSize: 1 })
     .tasks(countingTasks(2, counts, "[ -f ../go ] || sleep 60;"));
-  const controller = new AbortController();
-  let running = 0;
-  await assert.rejects(
-    builder.run({
-      signal: controller.signal,
-      onEvent: (e) => e.type === "job:running" && ++running === 2 && controller.abort(),
-    }),
-    (e: Error) => e.name === "AbortError",
-  );
+  await abortAfter(builder, "job:running", 2);
   const runId = builder.toPlan().runId;
   dying = true;
   await assert.rejects(builder.cancel(), /the canceller died here/);
@@ -386,16 +374,8 @@ Deno.test("cancel() journals a detached job that had already finished as finishe
       backwardFiles: ["out.txt"],
     }),
   );
-  const controller = new AbortController();
-  let submitted = 0;
-  await assert.rejects(
-    builder.run({
-      signal: controller.signal,
-      // Abort as soon as both are submitted: the runner never sees the fast job end.
-      onEvent: (e) => e.type === "job:submitted" && ++submitted === 2 && controller.abort(),
-    }),
-    (e: Error) => e.name === "AbortError",
-  );
+  // Abort as soon as both are submitted: the runner never sees the fast job end.
+  await abortAfter(builder, "job:submitted", 2);
   await waitFor(
     () => Deno.stat(`${base}/fast/out.txt`).then(() => true, () => false),
     5000,
