@@ -140,9 +140,14 @@ async function loop(ctx: RunContext): Promise<void> {
     changed = settled.some(Boolean) || changed;
     changed = (await dropIfEnough(ctx)) || changed;
 
-    // One batch per pass: with thousands of jobs, those that end meanwhile are collected
-    // between batches, not only once the last sbatch returned (a minute later at N = 1,000).
-    const due = dueSubmissions(ctx, notBefore).slice(0, SUBMIT_BATCH);
+    // One batch of new attempts per pass: with thousands of jobs, those that end meanwhile are
+    // collected between batches, not only once the last sbatch returned (a minute later at
+    // N = 1,000). Recovered intents all go at once: they are looked up with one command.
+    const all = dueSubmissions(ctx, notBefore);
+    const due = [
+      ...all.filter((s) => s.recovered),
+      ...all.filter((s) => !s.recovered).slice(0, SUBMIT_BATCH),
+    ];
     if (due.length > 0) {
       for (const s of due) notBefore.delete(s.job);
       const errors = await submit(ctx, due);
