@@ -175,12 +175,12 @@ export async function poll(
   }
   // An attempt whose cancel was journaled ended by that request, even if the runner that sent
   // it died before journaling the end (cancelLive): resubmitted, not charged to the budget.
-  records.forEach((r, k) => {
-    const cancelling = r.t === "ended" && !r.ok && ctx.jobState(r.job)!.cancelling;
-    if (r.t === "ended" && cancelling && cancelling.attempt === r.attempt) {
-      records[k] = { ...r, failure: undefined, reason: cancelling.reason, cancelled: true };
-    }
-  });
+  for (const [k, r] of records.entries()) {
+    if (r.t !== "ended" || r.ok) continue;
+    const cancelling = ctx.jobState(r.job)!.cancelling;
+    if (cancelling?.attempt !== r.attempt) continue;
+    records[k] = { ...r, failure: undefined, reason: cancelling.reason, cancelled: true };
+  }
   await ctx.record(records);
   for (const r of records) {
     if (r.t !== "ended") continue;
