@@ -213,33 +213,43 @@ Deno.test({
   },
 });
 
+/** N one-line Slurm jobs over SSH; fresh job names, so Slurm shows only this run's jobs. */
+function slurmSshPlan(e: NonNullable<typeof env>, workBase: string, remoteRoot: string, n: number) {
+  const nonce = crypto.randomUUID();
+  const tasks = Array.from({ length: n }, (_, i) =>
+    task({
+      command: `echo "task ${i} on $SLURM_JOB_ID" > out.txt # ${nonce}`,
+      taskWorkPath: `t${String(i).padStart(3, "0")}`,
+      backwardFiles: ["out.txt"],
+    }));
+  const builder = dispatch({ workBase }).on(slurm(testSsh(e, remoteRoot)))
+    .with(resources({ groupSize: 1 })).tasks(...tasks);
+  const names = builder.toPlan().jobs.map((j) => slurmJobName({ name: j.name, attempt: 0 }));
+  return { builder, names };
+}
+
+/** Every job's result came home (every `step`-th checked) and sacct lists each job once. */
+async function assertRanOnce(workBase: string, names: readonly string[], step: number) {
+  for (let i = 0; i < names.length; i += step) {
+    const text = await Deno.readTextFile(`${workBase}/t${String(i).padStart(3, "0")}/out.txt`);
+    assert.match(text, new RegExp(`^task ${i} on \\d+\\n$`));
+  }
+  await waitFor(() => sacctByName(names).length >= names.length, 20_000, "sacct to list the jobs");
+  const rows = sacctByName(names);
+  assert.equal(rows.length, names.length, "every job appears exactly once in sacct");
+  assert.equal(new Set(rows.map((r) => r.name)).size, names.length);
+}
+
 Deno.test({
   name: "slurm(ssh): 200 one-line tasks end to end, each job submitted once",
   ignore: ignore || skipSlurm(),
   fn: async () => {
-    const e = env!;
     const workBase = await tempDir();
     const remoteRoot = await sharedDir("dpd-ssh-slurm-");
-    const nonce = crypto.randomUUID(); // new job names, so sacct shows only this run's jobs
-    const tasks = Array.from({ length: 200 }, (_, i) =>
-      task({
-        command: `echo "task ${i} on $SLURM_JOB_ID" > out.txt # ${nonce}`,
-        taskWorkPath: `t${String(i).padStart(3, "0")}`,
-        backwardFiles: ["out.txt"],
-      }));
-    const builder = dispatch({ workBase }).on(slurm(testSsh(e, remoteRoot)))
-      .with(resources({ groupSize: 1 })).tasks(...tasks);
+    const { builder, names } = slurmSshPlan(env!, workBase, remoteRoot, 200);
     const report = await builder.run({ throwOnFailure: false });
     assert.equal(report.ok, true, JSON.stringify(report.jobs.find((j) => j.state !== "finished")));
-    for (let i = 0; i < 200; i += 37) {
-      const text = await Deno.readTextFile(`${workBase}/t${String(i).padStart(3, "0")}/out.txt`);
-      assert.match(text, new RegExp(`^task ${i} on \\d+\\n$`));
-    }
-    const names = builder.toPlan().jobs.map((j) => slurmJobName({ name: j.name, attempt: 0 }));
-    await waitFor(() => sacctByName(names).length >= 200, 20_000, "sacct to list the jobs");
-    const rows = sacctByName(names);
-    assert.equal(rows.length, 200, "every job appears exactly once in sacct");
-    assert.equal(new Set(rows.map((r) => r.name)).size, 200);
+    await assertRanOnce(workBase, names, 37);
     await Deno.remove(workBase, { recursive: true });
     await Deno.remove(remoteRoot, { recursive: true });
   },
@@ -249,20 +259,10 @@ Deno.test({
   name: "slurm(ssh): a link dropped while sbatch runs submits no job twice",
   ignore: ignore || skipSlurm(),
   fn: async () => {
-    const e = env!;
     const workBase = await tempDir();
     const remoteRoot = await sharedDir("dpd-ssh-drop-");
-    const nonce = crypto.randomUUID(); // new job names, so Slurm shows only this run's jobs
     const n = 120;
-    const tasks = Array.from({ length: n }, (_, i) =>
-      task({
-        command: `echo "task ${i}" > out.txt # ${nonce}`,
-        taskWorkPath: `t${String(i).padStart(3, "0")}`,
-        backwardFiles: ["out.txt"],
-      }));
-    const builder = dispatch({ workBase }).on(slurm(testSsh(e, remoteRoot)))
-      .with(resources({ groupSize: 1 })).tasks(...tasks);
-    const names = builder.toPlan().jobs.map((j) => slurmJobName({ name: j.name, attempt: 0 }));
+    const { builder, names } = slurmSshPlan(env!, workBase, remoteRoot, n);
     const inQueue = () =>
       execFileSync("squeue", ["-h", "-t", "all", "-o", "%j", `--name=${names.join(",")}`], {
         encoding: "utf8",
@@ -289,14 +289,7 @@ Deno.test({
     const refused = warnings.filter((w) => /^Cannot submit \d+ jobs .* dropped/.test(w));
     assert.equal(refused.length, 1, JSON.stringify(warnings));
     assert.equal(report.ok, true, JSON.stringify(report.jobs.find((j) => j.state !== "finished")));
-    for (let i = 0; i < n; i += 17) {
-      const text = await Deno.readTextFile(`${workBase}/t${String(i).padStart(3, "0")}/out.txt`);
-      assert.equal(text, `task ${i}\n`);
-    }
-    await waitFor(() => sacctByName(names).length >= n, 20_000, "sacct to list the jobs");
-    const rows = sacctByName(names);
-    assert.equal(rows.length, n, "every job appears exactly once in sacct");
-    assert.equal(new Set(rows.map((r) => r.name)).size, n);
+    await assertRanOnce(workBase, names, 17);
     await Deno.remove(workBase, { recursive: true });
     await Deno.remove(remoteRoot, { recursive: true });
   },
