@@ -275,6 +275,12 @@ Deno.test("bad input fails before any side effect, naming the task and the file"
     }),
     /Invalid run\.retryCount/,
   );
+  await assert.rejects(
+    dispatch({ workBase: base }).tasks(task({ command: "true", taskWorkPath: "t" })).run({
+      maxQueued: 0,
+    }),
+    /Invalid run\.maxQueued.*>= 1/,
+  );
   await assert.rejects(Deno.stat(`${base}/.dpdispatcher`), Deno.errors.NotFound);
 });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import {
   dispatch,
   local,
@@ -14,6 +15,7 @@ import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
 import { sacctByName, skipSlurm } from "./_slurm.ts";
 
 const ignore = skipSlurm();
+const execFileAsync = promisify(execFile);
 const FIXTURE = new URL("./fixtures/slurm_plan.ts", import.meta.url).pathname;
 
 Deno.test(
@@ -36,6 +38,44 @@ Deno.test(
     assert.deepEqual(await runCounts(counts, 200), Array(200).fill(1));
   },
 );
+
+Deno.test({
+  name: "slurm: at most maxQueued of a run's jobs wait in the queue; the rest go as those start",
+  ignore,
+}, async () => {
+  const base = await tempDir();
+  const counts = await tempDir();
+  const builder = dispatch({ workBase: base }).on(slurm())
+    .with({ groupSize: 1, walltime: "5m" }).tasks(countingTasks(40, counts, "sleep 2;"));
+  const names = new Set(
+    builder.toPlan().jobs.map((j) => slurmJobName({ name: j.name, attempt: 0 })),
+  );
+  // Slurm's own view, sampled while the run goes on: how many of this run's jobs are pending.
+  let done = false;
+  const pendingSeen: number[] = [];
+  const sampler = (async () => {
+    while (!done) {
+      const { stdout } = await execFileAsync("squeue", ["-h", "-t", "PD", "-o", "%j"]);
+      pendingSeen.push(stdout.split("\n").filter((n) => names.has(n.trim())).length);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const events: RunEvent[] = [];
+  const report = await builder.run({ maxQueued: 6, onEvent: (e) => events.push(e) })
+    .finally(() => (done = true));
+  await sampler;
+  assert.ok(report.ok);
+  assert.deepEqual(await runCounts(counts, 40), Array(40).fill(1));
+  assert.ok(pendingSeen.length > 10, `squeue sampled ${pendingSeen.length} times`);
+  assert.ok(Math.max(...pendingSeen) <= 6, `pending jobs seen: ${pendingSeen.join(",")}`);
+  // The 16-CPU node starts jobs only in its scheduling passes, so some did wait: the window
+  // was full, and jobs went out in several submit commands as others started or ended.
+  assert.ok(Math.max(...pendingSeen) >= 1, `pending jobs seen: ${pendingSeen.join(",")}`);
+  const batches = events.filter((e, k) =>
+    e.type === "job:submitting" && events[k - 1]?.type !== "job:submitting"
+  );
+  assert.ok(batches.length >= 40 / 6, `${batches.length} submit commands`);
+});
 
 Deno.test({
   name: "slurm: exit code, time limit, memory limit and cancel are each reported as such",

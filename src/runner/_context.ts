@@ -18,6 +18,7 @@ import type { RunEvent } from "./events.ts";
 export interface ResolvedRunOptions {
   readonly signal?: AbortSignal;
   readonly pollInterval?: number;
+  readonly maxQueued?: number;
   readonly retryCount: number;
   readonly retryDelay: number;
   readonly onAbort: "detach" | "cancel";

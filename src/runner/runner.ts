@@ -16,6 +16,7 @@ import { checkPermissions } from "./permission_check.ts";
 import { buildReport, type RunReport } from "./report.ts";
 import { preflight, stage } from "./stage.ts";
 import { type Submission, submit, SUBMIT_BATCH } from "./submit.ts";
+import { queueRoom, queueWindow, widenQueueWindow } from "./queue_window.ts";
 import { poll } from "./watch.ts";
 
 /** Options of `run()`. */
@@ -24,6 +25,13 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Called with every event, synchronously. */
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * At most this many of the run's jobs wait in the scheduler's queue at once (Slurm); more are
+   * submitted as those start or end. `Infinity` submits every job at once, like dpdispatcher.
+   * Unset, it starts at 64 and doubles while the cluster starts every queued job. Shell starts
+   * every job at once either way.
+   */
+  readonly maxQueued?: number;
   /** Fixed seconds between polls (dpdispatcher's `check_interval`); unset adapts from 0.25 s to 15 s. */
   readonly pollInterval?: number;
   /** Resubmissions of a failed job before it is reported failed; counted across restarts. @default 3 */
@@ -42,6 +50,10 @@ const optionsSchema = z.object({
   signal: z.any().optional(),
   onEvent: z.any().optional(),
   pollInterval: z.number().positive("expected seconds > 0").optional(),
+  maxQueued: z.union([
+    z.number().int("expected an integer or Infinity").min(1, "expected an integer >= 1"),
+    z.literal(Infinity),
+  ]).optional(),
   retryCount: z.number().int("expected an integer").min(0, "expected an integer >= 0").default(3),
   retryDelay: z.number().min(0, "expected seconds >= 0").default(1),
   throwOnFailure: z.boolean().default(true),
@@ -131,6 +143,9 @@ async function loop(ctx: RunContext): Promise<void> {
   const pendingWhy = new Map<string, string>();
   let interval = MIN_INTERVAL;
   let statusErrors = 0;
+  let window = queueWindow(options.maxQueued);
+  const seenRunning = (job: string) =>
+    running.has(`${job}.${ctx.jobState(job)!.submitted!.attempt}`);
   while (true) {
     if (options.signal?.aborted) await abort(ctx);
     let changed = false;
@@ -142,12 +157,19 @@ async function loop(ctx: RunContext): Promise<void> {
 
     // One batch of new attempts per pass: with thousands of jobs, those that end meanwhile are
     // collected between batches, not only once the last sbatch returned (a minute later at
-    // N = 1,000). Recovered intents all go at once: they are looked up with one command.
+    // N = 1,000). A queueing scheduler gets no more than the window lets wait in its queue.
+    // Recovered intents all go at once: they are looked up with one command.
     const all = dueSubmissions(ctx, notBefore);
-    const due = [
-      ...all.filter((s) => s.recovered),
-      ...all.filter((s) => !s.recovered).slice(0, SUBMIT_BATCH),
-    ];
+    const fresh = all.filter((s) => !s.recovered);
+    const queued = ctx.target.scheduler.queues
+      ? livePhase(ctx).filter((job) => !seenRunning(job)).length
+      : 0;
+    const take = Math.min(
+      SUBMIT_BATCH,
+      ctx.target.scheduler.queues ? queueRoom(window, queued) : Infinity,
+    );
+    const held = fresh.length > take && take < SUBMIT_BATCH;
+    const due = [...all.filter((s) => s.recovered), ...fresh.slice(0, take)];
     if (due.length > 0) {
       for (const s of due) notBefore.delete(s.job);
       const errors = await submit(ctx, due);
@@ -183,15 +205,16 @@ async function loop(ctx: RunContext): Promise<void> {
       }
     }
 
-    const live = plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
-      pj.hash
-    );
+    const live = livePhase(ctx);
     const waiting = plan.jobs.filter((pj) =>
       ["ended", "recover", "new"].includes(phaseOf(ctx.jobState(pj.hash)))
     );
     if (live.length === 0 && waiting.length === 0) return;
     const nextDue = Math.min(...waiting.map((pj) => notBefore.get(pj.hash) ?? Date.now()));
-    const delay = live.length > 0 ? Math.min(interval, nextDue - Date.now()) : nextDue - Date.now();
+    // Jobs held back by the window wait for the next poll to make room, not for a due time.
+    const delay = live.length > 0
+      ? held ? interval : Math.min(interval, nextDue - Date.now())
+      : nextDue - Date.now();
     ctx.emit({ type: "poll", live: live.length, interval: Math.max(delay, 0) / 1000 });
     await sleep(delay, options.signal);
     if (options.signal?.aborted) continue;
@@ -199,6 +222,7 @@ async function loop(ctx: RunContext): Promise<void> {
       try {
         const result = await poll(ctx, live, memory);
         statusErrors = 0;
+        if (result.asked) window = widenQueueWindow(window, { held, pending: result.pending.size });
         if (result.ended > 0) {
           changed = true;
           // Room may have freed for jobs held back by a queue limit.
@@ -235,6 +259,13 @@ async function loop(ctx: RunContext): Promise<void> {
       ? MIN_INTERVAL
       : Math.min(interval * 1.5, MAX_INTERVAL);
   }
+}
+
+/** The jobs with an attempt submitted and not yet ended. */
+function livePhase(ctx: RunContext): string[] {
+  return ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
+    pj.hash
+  );
 }
 
 /** New jobs, recovered intents, and retries whose backoff has passed. */

@@ -12,6 +12,8 @@ export interface PollResult {
   readonly running: readonly string[];
   /** Jobs the scheduler keeps waiting, with the reason in words. */
   readonly pending: ReadonlyMap<string, string>;
+  /** Whether the scheduler was asked this poll (else `running` and `pending` are empty). */
+  readonly asked: boolean;
 }
 
 /** State carried from poll to poll. */
@@ -93,7 +95,8 @@ export async function poll(
   const now = Date.now();
   const needed = memory.goneSince.size > 0 || ask.some((j) => ends.has(j)) ||
     now - memory.statusAt >= STATUS_EVERY_MS;
-  if (ask.length > 0 && needed) {
+  const asked = ask.length > 0 && needed;
+  if (asked) {
     memory.statusAt = now;
     const jobs = ask.map((j) => ({ id: attempt(j).id, hash: j }));
     const result = await ctx.conn.exec(ctx.target.scheduler.statusArgv(jobs), {
@@ -195,5 +198,5 @@ export async function poll(
       reason: r.reason,
     });
   }
-  return { ended: records.length, running, pending };
+  return { ended: records.length, running, pending, asked };
 }

@@ -80,6 +80,12 @@ export interface Scheduler {
    * listings); Shell jobs run beside the reader and need none. @default 0
    */
   readonly endFileGraceMs?: number;
+  /**
+   * True when submitted jobs wait in a queue the scheduler keeps (Slurm): the runner then keeps
+   * at most `run({ maxQueued })` of a run's jobs waiting there and submits more as they start or
+   * end. Shell starts every job at once. @default false
+   */
+  readonly queues?: boolean;
   /** One argv that submits every request of a batch. */
   submitArgv(requests: readonly SubmitRequest[]): readonly string[];
   /** The job id (or an error) for every request, in order. */

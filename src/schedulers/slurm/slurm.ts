@@ -147,6 +147,7 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
   return Object.freeze({
     name: array ? "slurmJobArray" : "slurm",
     endFileGraceMs: 30_000,
+    queues: true,
     header,
     ...(array ? { arrayChunk } : {}),
 
