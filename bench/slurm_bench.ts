@@ -4,7 +4,7 @@
 // Each size runs `--repeat` pairs, alternating which side goes first; the machine's CPU time
 // (all processes, from /proc/stat) shows where a difference comes from, since every run here
 // keeps both cores busy.
-//   deno run -A bench/slurm_bench.ts [--sizes 50,200,1000] [--repeat 3]
+//   deno run -A bench/slurm_bench.ts [--sizes 50,200,1000] [--repeat 3] [--all-at-once]
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,8 @@ const arg = (name: string, fallback: string) => {
 };
 const SIZES = arg("--sizes", "50,200,1000").split(",").map(Number);
 const REPEAT = Number(arg("--repeat", "3"));
+// Also run ours with maxQueued: Infinity (every job queued at once, as dpdispatcher does).
+const ALL_AT_ONCE = process.argv.includes("--all-at-once");
 plainJobProfile(); // this image's root ~/.bashrc runs `pyenv rehash` under a lock in every login shell
 
 const SUBMIT = ["REQUEST_SUBMIT_BATCH_JOB"];
@@ -80,7 +82,7 @@ while [ -n "$(squeue -h -j "$ids")" ]; do sleep 1; done`;
   return { ms, cpu: busy() - cpu, submit: sum(c, SUBMIT), status, polls: status };
 }
 
-async function ours(n: number): Promise<Run> {
+async function ours(n: number, maxQueued?: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), "dpd-ours-"));
   const tasks = Array.from(
     { length: n },
@@ -92,7 +94,7 @@ async function ours(n: number): Promise<Run> {
   const t = performance.now();
   const report = await dispatch({ workBase: dir }).on(slurm(lazyLocal())).with({ groupSize: 1 })
     .tasks(tasks)
-    .run({ onEvent: (e) => e.type === "poll" && e.live > 0 && polls++ });
+    .run({ maxQueued, onEvent: (e) => e.type === "poll" && e.live > 0 && polls++ });
   const ms = performance.now() - t;
   const c = rpcs();
   if (!report.ok) throw new Error("benchmark run failed");
@@ -101,28 +103,37 @@ async function ours(n: number): Promise<Run> {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const sides = ["floor", "ours", ...(ALL_AT_ONCE ? ["all"] : [])];
 console.log(
-  "| N | pairs | floor wall (median) | ours wall (median) | ratio of medians | ratio per pair | machine CPU floor/ours (median) | status RPCs floor/ours | ours polls | submit RPCs floor/ours |",
+  `| N | pairs | floor wall (median) | ours wall (median) | ratio of medians | ratio per pair | machine CPU floor/ours (median) | status RPCs floor/ours | ours polls | submit RPCs floor/ours |${
+    ALL_AT_ONCE ? " all at once: wall, ratio, per pair, CPU |" : ""
+  }`,
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log(`|---|---|---|---|---|---|---|---|---|---|${ALL_AT_ONCE ? "---|" : ""}`);
 for (const n of SIZES) {
-  const f: Run[] = [], o: Run[] = [];
+  const runs: Record<string, Run[]> = { floor: [], ours: [], all: [] };
   for (let k = 0; k < REPEAT; k++) {
-    // Alternate which side runs first, so a drift in the machine's speed hits both alike.
-    for (const side of k % 2 === 0 ? ["floor", "ours"] : ["ours", "floor"]) {
+    // Rotate which side runs first, so a drift in the machine's speed hits every side alike.
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(i + k) % sides.length];
       quiet();
-      if (side === "floor") f.push(floor(n));
-      else o.push(await ours(n));
+      if (side === "floor") runs.floor.push(floor(n));
+      else runs[side].push(await ours(n, side === "all" ? Infinity : undefined));
     }
   }
+  const { floor: f, ours: o, all: a } = runs;
   const m = (rs: Run[], key: keyof Run) => median(rs.map((r) => r[key]));
+  const ratio = (rs: Run[]) => (m(rs, "ms") / m(f, "ms")).toFixed(2);
+  const pairs = (rs: Run[]) => rs.map((r, k) => (r.ms / f[k].ms).toFixed(2)).join(", ");
   console.log(
-    `| ${n} | ${REPEAT} | ${s(m(f, "ms"))} | ${s(m(o, "ms"))} | **${
-      (m(o, "ms") / m(f, "ms")).toFixed(2)
-    }x** | ${o.map((r, k) => (r.ms / f[k].ms).toFixed(2)).join(", ")} | ${m(f, "cpu").toFixed(0)}/${
-      m(o, "cpu").toFixed(0)
-    } s | ${m(f, "status")}/${m(o, "status")} | ${m(o, "polls")} | ${m(f, "submit")}/${
-      m(o, "submit")
-    } |`,
+    `| ${n} | ${REPEAT} | ${s(m(f, "ms"))} | ${s(m(o, "ms"))} | **${ratio(o)}x** | ${pairs(o)} | ${
+      m(f, "cpu").toFixed(0)
+    }/${m(o, "cpu").toFixed(0)} s | ${m(f, "status")}/${m(o, "status")} | ${m(o, "polls")} | ${
+      m(f, "submit")
+    }/${m(o, "submit")} |${
+      ALL_AT_ONCE
+        ? ` ${s(m(a, "ms"))}, ${ratio(a)}x, ${pairs(a)}, ${m(a, "cpu").toFixed(0)} s |`
+        : ""
+    }`,
   );
 }
