@@ -11,6 +11,7 @@ import {
   slurmJobName,
   task,
 } from "../mod.ts";
+import { Machine, Resources, Submission, Task } from "../src/compat/mod.ts";
 import { countingTasks, runCounts, tempDir, waitFor } from "./_helpers.ts";
 import { sacctByName, skipSlurm } from "./_slurm.ts";
 
@@ -75,6 +76,52 @@ Deno.test({
     e.type === "job:submitting" && events[k - 1]?.type !== "job:submitting"
   );
   assert.ok(batches.length >= 40 / 6, `${batches.length} submit commands`);
+});
+
+Deno.test({
+  name: "slurm: runSubmission with exitOnSubmit queues every job at once, past the queue window",
+  ignore,
+}, async () => {
+  const root = await tempDir();
+  await Deno.mkdir(`${root}/w`);
+  const n = 100; // more than the 16 CPUs can run plus the 64 the window lets wait
+  const submission = new Submission({
+    workBase: "w",
+    machine: Machine.loadFromDict({
+      batch_type: "Slurm",
+      context_type: "LazyLocal",
+      local_root: root,
+    }),
+    resources: new Resources({ group_size: 1 }),
+    taskList: Array.from(
+      { length: n },
+      (_, i) => new Task({ command: "sleep 300", taskWorkPath: `t${i}` }),
+    ),
+  });
+  const names = submission.builder.toPlan().jobs.map((j) =>
+    slurmJobName({ name: j.name, attempt: 0 })
+  );
+  const inQueue = () =>
+    execFileSync("squeue", ["-h", "-t", "PD,R", "-o", "%j", `--name=${names.join(",")}`], {
+      encoding: "utf8",
+    }).split("\n").filter(Boolean).length;
+  // Held-back jobs would wait for running ones to end (300 s): give up long before that.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`only ${inQueue()} of ${n} jobs queued`)), 30_000);
+  });
+  try {
+    const report = await Promise.race([submission.runSubmission({ exitOnSubmit: true }), late]);
+    assert.equal(report.jobs.length, n);
+    assert.ok(report.jobs.every((j) => j.id), "every job has its Slurm id");
+    assert.equal(inQueue(), n, `all ${n} are in Slurm's queue at once`);
+  } finally {
+    clearTimeout(timer);
+    const ids = execFileSync("squeue", ["-h", "-o", "%i", `--name=${names.join(",")}`], {
+      encoding: "utf8",
+    }).split("\n").filter(Boolean);
+    if (ids.length > 0) execFileSync("scancel", ids);
+  }
 });
 
 Deno.test({

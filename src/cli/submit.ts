@@ -77,6 +77,8 @@ async function run(args: readonly string[], io: Io): Promise<number> {
   try {
     const report = await builder.run({
       retryCount,
+      // Leaving once every job is submitted leaves nobody to submit jobs held back.
+      maxQueued: detach ? Infinity : undefined,
       clean: values.clean ?? false,
       onEvent,
       signal: controller.signal,

@@ -213,6 +213,8 @@ export class Submission {
     try {
       return await this.#builder.run({
         retryCount: this.#retryCount,
+        // Leaving once every job is submitted leaves nobody to submit jobs held back.
+        maxQueued: options.exitOnSubmit ? Infinity : undefined,
         clean: options.clean ?? false,
         signal: controller.signal,
         onEvent: (e) => {
