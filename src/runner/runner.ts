@@ -237,6 +237,8 @@ async function loop(ctx: RunContext): Promise<void> {
           const { id, attempt } = ctx.jobState(job)!.submitted!;
           if (running.has(`${job}.${attempt}`)) continue;
           running.add(`${job}.${attempt}`);
+          // A job that left the queue made room for one held back: poll again soon.
+          if (held) changed = true;
           ctx.emit({ type: "job:running", job, name: ctx.job(job).name, id });
         }
         for (const [job, reason] of result.pending) {
