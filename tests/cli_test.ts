@@ -121,6 +121,7 @@ Deno.test("dpdisp cancel stops a run's live jobs in one call; status shows them 
     jobs: 2,
     tasksDone: 0,
     tasks: 2,
+    unsubmitted: 0,
     interrupted: false,
   });
   assert.deepEqual((await runs(`${dir}/work`))[0].jobs.map((j) => j.state), [

@@ -279,7 +279,19 @@ Deno.test("bad input fails before any side effect, naming the task and the file"
     dispatch({ workBase: base }).tasks(task({ command: "true", taskWorkPath: "t" })).run({
       maxQueued: 0,
     }),
-    /Invalid run\.maxQueued.*>= 1/,
+    /Invalid run\.maxQueued: expected an integer >= 1 or Infinity, got 0/,
+  );
+  await assert.rejects(
+    dispatch({ workBase: base }).tasks(task({ command: "true", taskWorkPath: "t" })).run({
+      maxQueued: 1.5,
+    }),
+    /Invalid run\.maxQueued: expected an integer >= 1 or Infinity, got 1\.5/,
+  );
+  await assert.rejects(
+    dispatch({ workBase: base }).tasks(task({ command: "true", taskWorkPath: "t" })).run({
+      maxQueued: "10" as unknown as number,
+    }),
+    /Invalid run\.maxQueued: expected an integer >= 1 or Infinity, got "10"/,
   );
   await assert.rejects(Deno.stat(`${base}/.dpdispatcher`), Deno.errors.NotFound);
 });

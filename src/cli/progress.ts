@@ -87,6 +87,13 @@ export class ProgressTracker {
     return true;
   }
 
+  /** Jobs with no attempt in the scheduler: not submitted yet, or waiting for a retry. */
+  unsubmitted(): number {
+    let sent = 0;
+    for (const phase of this.#jobs.values()) if (phase !== "unsubmitted") sent++;
+    return this.#jobCount - sent;
+  }
+
   /** The current counts. */
   counts(): ProgressCounts {
     const c = { queued: 0, running: 0, done: 0, failed: 0 };

@@ -36,8 +36,10 @@ Deno.test("the tracker counts jobs queued, running, done and failed, and tasks d
     "1/0/1/0 2",
   ]);
   assert.equal(t.allSubmitted(), false, "the retry waits to be submitted");
+  assert.equal(t.unsubmitted(), 1, "the retry has no attempt in the scheduler");
   t.apply({ type: "job:submitted", ...job(2), attempt: 1, id: "13", recovered: false });
   assert.equal(t.allSubmitted(), true);
+  assert.equal(t.unsubmitted(), 0);
   t.apply({ type: "job:final", ...job(2), state: "failed", reason: "a task failed" });
   assert.deepEqual(t.counts(), {
     queued: 0,
@@ -64,6 +66,7 @@ Deno.test("a re-attached run starts from its recorded report", () => {
   } as unknown as RunReport;
   const t = new ProgressTracker();
   t.seed(report);
+  assert.equal(t.unsubmitted(), 1, "the cancelled job waits to be submitted again");
   assert.deepEqual(t.counts(), {
     queued: 2,
     running: 0,

@@ -28,7 +28,8 @@ Options:
   -h, --help        print this help
 
 On a terminal a live line shows jobs queued / running / done / failed, tasks done and the
-elapsed time; otherwise one plain line per event. Ctrl-C detaches: the jobs keep running.
+elapsed time; otherwise one plain line per event. Ctrl-C detaches: submitted jobs keep
+running, and jobs not submitted yet wait for the next run.
 
 Exit codes: 0 every job finished, 1 some job failed (or the run could not go on), 2 bad input.
 
@@ -91,13 +92,18 @@ async function run(args: readonly string[], io: Io): Promise<number> {
     if (controller.signal.aborted) {
       const interrupted = (controller.signal.reason as Error)?.message === "Interrupted";
       const c = tracker.counts();
+      // Under Slurm the queue window holds jobs back: those wait for the next run to submit them.
+      const unsubmitted = tracker.unsubmitted();
       if (mode === "json") {
-        io.out(JSON.stringify({ type: "detached", runId: plan.runId, ...c, interrupted }));
+        io.out(
+          JSON.stringify({ type: "detached", runId: plan.runId, ...c, unsubmitted, interrupted }),
+        );
       } else {
+        const later = unsubmitted > 0 ? `; ${unsubmitted} are not submitted yet` : "";
         io.out(
           `run ${plan.runId}: ${interrupted ? "interrupted" : "every job is submitted"}; ${
-            c.queued + c.running
-          } jobs keep running. Run the same command again to collect the results, or cancel them: dpdisp cancel ${
+            c.queued + c.running - unsubmitted
+          } jobs keep running${later}. Run the same command again to collect the results, or cancel them: dpdisp cancel ${
             plan.runId.slice(0, 8)
           } --work-base ${plan.workBase}`,
         );

@@ -28,8 +28,9 @@ export interface RunOptions {
   /**
    * At most this many of the run's jobs wait in the scheduler's queue at once (Slurm); more are
    * submitted as those start or end. `Infinity` submits every job at once, like dpdispatcher.
-   * Unset, it starts at 64 and doubles while the cluster starts every queued job. Shell starts
-   * every job at once either way.
+   * Unset, it starts at 64 and doubles while the cluster starts every queued job. Shell and
+   * `slurmJobArray` submit every job at once either way.
+   * @default 64, adaptive
    */
   readonly maxQueued?: number;
   /** Fixed seconds between polls (dpdispatcher's `check_interval`); unset adapts from 0.25 s to 15 s. */
@@ -50,10 +51,11 @@ const optionsSchema = z.object({
   signal: z.any().optional(),
   onEvent: z.any().optional(),
   pollInterval: z.number().positive("expected seconds > 0").optional(),
-  maxQueued: z.union([
-    z.number().int("expected an integer or Infinity").min(1, "expected an integer >= 1"),
-    z.literal(Infinity),
-  ]).optional(),
+  // zod's number() refuses Infinity, the value that queues every job at once.
+  maxQueued: z.custom<number>(
+    (n) => n === Infinity || (Number.isInteger(n) && (n as number) >= 1),
+    "expected an integer >= 1 or Infinity",
+  ).optional(),
   retryCount: z.number().int("expected an integer").min(0, "expected an integer >= 0").default(3),
   retryDelay: z.number().min(0, "expected seconds >= 0").default(1),
   throwOnFailure: z.boolean().default(true),
@@ -158,11 +160,12 @@ async function loop(ctx: RunContext): Promise<void> {
     // One batch of new attempts per pass: with thousands of jobs, those that end meanwhile are
     // collected between batches, not only once the last sbatch returned (a minute later at
     // N = 1,000). A queueing scheduler gets no more than the window lets wait in its queue.
-    // Recovered intents all go at once: they are looked up with one command.
+    // Recovered intents all go at once, outside the window: they are looked up with one
+    // command, and most were queued before the crash.
     const all = dueSubmissions(ctx, notBefore);
     const fresh = all.filter((s) => !s.recovered);
     const queued = ctx.target.scheduler.queues
-      ? livePhase(ctx).filter((job) => !seenRunning(job)).length
+      ? liveJobs(ctx).filter((job) => !seenRunning(job)).length
       : 0;
     const take = Math.min(
       SUBMIT_BATCH,
@@ -205,7 +208,7 @@ async function loop(ctx: RunContext): Promise<void> {
       }
     }
 
-    const live = livePhase(ctx);
+    const live = liveJobs(ctx);
     const waiting = plan.jobs.filter((pj) =>
       ["ended", "recover", "new"].includes(phaseOf(ctx.jobState(pj.hash)))
     );
@@ -264,7 +267,7 @@ async function loop(ctx: RunContext): Promise<void> {
 }
 
 /** The jobs with an attempt submitted and not yet ended. */
-function livePhase(ctx: RunContext): string[] {
+function liveJobs(ctx: RunContext): string[] {
   return ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
     pj.hash
   );

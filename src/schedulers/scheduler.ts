@@ -81,7 +81,7 @@ export interface Scheduler {
    */
   readonly endFileGraceMs?: number;
   /**
-   * True when submitted jobs wait in a queue the scheduler keeps (Slurm): the runner then keeps
+   * True when submitted jobs wait in a queue the scheduler keeps (`slurm()`): the runner then keeps
    * at most `run({ maxQueued })` of a run's jobs waiting there and submits more as they start or
    * end. Shell starts every job at once. @default false
    */

@@ -147,7 +147,8 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
   return Object.freeze({
     name: array ? "slurmJobArray" : "slurm",
     endFileGraceMs: 30_000,
-    queues: true,
+    // An array job is one job here however many elements wait: a window of them bounds nothing.
+    queues: !array,
     header,
     ...(array ? { arrayChunk } : {}),
 
