@@ -82,9 +82,7 @@ export class ProgressTracker {
 
   /** True once no job waits to be submitted (for `--exit-on-submit`). */
   allSubmitted(): boolean {
-    if (this.#jobs.size < this.#jobCount) return false;
-    for (const phase of this.#jobs.values()) if (phase === "unsubmitted") return false;
-    return true;
+    return this.unsubmitted() === 0;
   }
 
   /** Jobs with no attempt in the scheduler: not submitted yet, or waiting for a retry. */

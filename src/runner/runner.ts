@@ -146,8 +146,8 @@ async function loop(ctx: RunContext): Promise<void> {
   let interval = MIN_INTERVAL;
   let statusErrors = 0;
   let window = queueWindow(options.maxQueued);
-  const seenRunning = (job: string) =>
-    running.has(`${job}.${ctx.jobState(job)!.submitted!.attempt}`);
+  // Jobs seen running, by attempt (`<job>.<attempt>`): a resubmitted job is queued again.
+  const runKey = (job: string) => `${job}.${ctx.jobState(job)!.submitted!.attempt}`;
   while (true) {
     if (options.signal?.aborted) await abort(ctx);
     let changed = false;
@@ -164,14 +164,11 @@ async function loop(ctx: RunContext): Promise<void> {
     // command, and most were queued before the crash.
     const all = dueSubmissions(ctx, notBefore);
     const fresh = all.filter((s) => !s.recovered);
-    const queued = ctx.target.scheduler.queues
-      ? liveJobs(ctx).filter((job) => !seenRunning(job)).length
-      : 0;
-    const take = Math.min(
-      SUBMIT_BATCH,
-      ctx.target.scheduler.queues ? queueRoom(window, queued) : Infinity,
-    );
-    const held = fresh.length > take && take < SUBMIT_BATCH;
+    const windowRoom = ctx.target.scheduler.queues
+      ? queueRoom(window, liveJobs(ctx).filter((job) => !running.has(runKey(job))).length)
+      : Infinity;
+    const take = Math.min(SUBMIT_BATCH, windowRoom);
+    const held = fresh.length > take && windowRoom < SUBMIT_BATCH;
     const due = [...all.filter((s) => s.recovered), ...fresh.slice(0, take)];
     if (due.length > 0) {
       for (const s of due) notBefore.delete(s.job);
@@ -237,12 +234,16 @@ async function loop(ctx: RunContext): Promise<void> {
           }
         }
         for (const job of result.running) {
-          const { id, attempt } = ctx.jobState(job)!.submitted!;
-          if (running.has(`${job}.${attempt}`)) continue;
-          running.add(`${job}.${attempt}`);
+          if (running.has(runKey(job))) continue;
+          running.add(runKey(job));
           // A job that left the queue made room for one held back: poll again soon.
           if (held) changed = true;
-          ctx.emit({ type: "job:running", job, name: ctx.job(job).name, id });
+          ctx.emit({
+            type: "job:running",
+            job,
+            name: ctx.job(job).name,
+            id: ctx.jobState(job)!.submitted!.id,
+          });
         }
         for (const [job, reason] of result.pending) {
           if (pendingWhy.get(job) === reason) continue;
