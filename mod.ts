@@ -22,7 +22,7 @@ export {
   type DispatchOptions,
   type RenderedJob,
   type RunPromise,
-} from "./src/plan/dispatch.ts";
+} from "./src/api/dispatch.ts";
 export { type Task, task, type TaskInput } from "./src/plan/task.ts";
 export {
   type JsonValue,
@@ -34,15 +34,15 @@ export type { Plan, PlanJob, PlanTarget } from "./src/plan/plan.ts";
 export { JUPYTER_DISPLAY, type MimeBundle } from "./src/display/jupyter.ts";
 export { type PermissionNeeds, type Permissions, permissions } from "./src/plan/permissions.ts";
 export { groupTasks } from "./src/plan/grouping.ts";
-export { shell, shellScheduler } from "./src/schedulers/shell/shell.ts";
+export { shell, shellScheduler } from "./src/executor/batch/shell/shell.ts";
 export {
   slurm,
   slurmJobArray,
   type SlurmJobArrayOptions,
   slurmJobName,
   slurmScheduler,
-} from "./src/schedulers/slurm/slurm.ts";
-export type { FailureClass } from "./src/schedulers/_classes.ts";
+} from "./src/executor/batch/slurm/slurm.ts";
+export type { FailureClass } from "./src/executor/failure.ts";
 export type {
   Scheduler,
   SchedulerStatus,
@@ -50,8 +50,8 @@ export type {
   SubmitOutcome,
   SubmitRequest,
   Target,
-} from "./src/schedulers/scheduler.ts";
-export { type JobEnd, parseEndFile } from "./src/schedulers/end_file.ts";
+} from "./src/executor/batch/scheduler.ts";
+export { type JobEnd, parseEndFile } from "./src/shell/end_file.ts";
 export { lazyLocal, local, type LocalOptions } from "./src/transports/local.ts";
 export { ssh, type SshOptions } from "./src/transports/ssh/ssh.ts";
 export { totp } from "./src/transports/ssh/totp.ts";
@@ -73,7 +73,7 @@ export {
   RunError,
   StateError,
 } from "./src/errors.ts";
-export { readRuns } from "./src/state/status.ts";
+export { readRuns } from "./src/runner/runs.ts";
 export {
   type LoadedMachine,
   type LoadedSubmission,

@@ -1,7 +1,7 @@
 import type { PlanTarget } from "../plan/plan.ts";
-import type { Target } from "../schedulers/scheduler.ts";
-import { shell } from "../schedulers/shell/shell.ts";
-import { slurm, slurmJobArray } from "../schedulers/slurm/slurm.ts";
+import type { Target } from "../executor/batch/scheduler.ts";
+import { shell } from "../executor/batch/shell/shell.ts";
+import { slurm, slurmJobArray } from "../executor/batch/slurm/slurm.ts";
 import { lazyLocal, local } from "../transports/local.ts";
 import type { Transport } from "../transports/transport.ts";
 

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { mergeNeeds, PERMISSION_KINDS, permissionFlag, permissions } from "../plan/permissions.ts";
-import { quote } from "../schedulers/_quote.ts";
+import { quote } from "../shell/quote.ts";
 import { type Command, type Io, onePositional, parse } from "./_common.ts";
 import { loadSubmissionFile } from "./_run_ref.ts";
 

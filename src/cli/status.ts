@@ -1,5 +1,5 @@
 import type { JobReportState, RunReport } from "../runner/report.ts";
-import { readRuns } from "../state/status.ts";
+import { readRuns } from "../runner/runs.ts";
 import { type Command, type Io, parse, UsageError } from "./_common.ts";
 
 const HELP = `dpdisp status: show every run recorded under a work base

@@ -1,5 +1,5 @@
 import { postMortem, type PostMortemReport } from "../runner/post_mortem.ts";
-import { readRuns } from "../state/status.ts";
+import { readRuns } from "../runner/runs.ts";
 import { type Command, type Io, parse } from "./_common.ts";
 import { RUN_HELP, RUN_OPTIONS, runArgument } from "./_run_ref.ts";
 import { runLines } from "./status.ts";

@@ -2,7 +2,7 @@ import process from "node:process";
 import { RunError } from "../errors.ts";
 import { dryRunPlan } from "../runner/dry_run.ts";
 import type { RunEvent } from "../runner/events.ts";
-import { readRuns } from "../state/status.ts";
+import { readRuns } from "../runner/runs.ts";
 import { type Command, fail, type Io, onePositional, parse } from "./_common.ts";
 import { loadSubmissionFile } from "./_run_ref.ts";
 import { progressMode, ProgressTracker, progressView, summary } from "./progress.ts";

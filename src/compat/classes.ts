@@ -1,6 +1,6 @@
-import { readRuns } from "../state/status.ts";
-import type { Dispatch } from "../plan/dispatch.ts";
-import { dispatch } from "../plan/dispatch.ts";
+import { readRuns } from "../runner/runs.ts";
+import type { Dispatch } from "../api/dispatch.ts";
+import { dispatch } from "../api/dispatch.ts";
 import type { Resources as ResourcesValue } from "../plan/resources.ts";
 import { type Task as TaskValue, task as makeTask, type TaskInput } from "../plan/task.ts";
 import { dryRunPlan } from "../runner/dry_run.ts";

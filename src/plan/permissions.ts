@@ -1,4 +1,4 @@
-import type { Target } from "../schedulers/scheduler.ts";
+import type { Target } from "../executor/batch/scheduler.ts";
 import type { Plan } from "./plan.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { planBundle } from "../display/html.ts";
 import { defineDisplay } from "../display/jupyter.ts";
-import { hashOf } from "./_hash.ts";
-import { parseWith, relativePath } from "./_validate.ts";
+import { hashOf } from "./hash.ts";
+import { parseWith, relativePath } from "./validate.ts";
 import { groupTasks } from "./grouping.ts";
 import type { JsonValue, Resources } from "./resources.ts";
 import type { Task } from "./task.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { parseMemory, parseWalltime } from "./_units.ts";
-import { envName, parseWith } from "./_validate.ts";
+import { parseMemory, parseWalltime } from "./units.ts";
+import { envName, parseWith } from "./validate.ts";
 
 /** A JSON value, as allowed in `kwargs`. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resources } from "./resources.ts";
-import { formatClock, parseMemory, parseWalltime } from "./_units.ts";
+import { formatClock, parseMemory, parseWalltime } from "./units.ts";
 
 Deno.test("resources fill dpdispatcher's defaults", () => {
   const r = resources({ groupSize: 5 });

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { z } from "zod";
-import { hashOf } from "./_hash.ts";
-import { envName, parseWith, relativePath } from "./_validate.ts";
+import { hashOf } from "./hash.ts";
+import { envName, parseWith, relativePath } from "./validate.ts";
 
 /** What you pass to {@linkcode task}: dpdispatcher's Task keys in camelCase. */
 export interface TaskInput {

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { Task } from "../plan/task.ts";
-import type { RunContext } from "./_context.ts";
+import type { RunContext } from "./context.ts";
 
 /**
  * Downloads the results of a job's tasks that exited 0 and were not collected yet (one

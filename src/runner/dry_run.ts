@@ -1,9 +1,9 @@
 import { join, resolve } from "node:path";
 import type { Plan } from "../plan/plan.ts";
-import { STATE_DIR } from "../schedulers/_script.ts";
-import type { SubmitRequest, Target } from "../schedulers/scheduler.ts";
+import { STATE_DIR } from "../shell/job_script.ts";
+import type { SubmitRequest, Target } from "../executor/batch/scheduler.ts";
 import { Journal } from "../state/journal.ts";
-import { phaseOf, RunContext } from "./_context.ts";
+import { phaseOf, RunContext } from "./context.ts";
 import type { RunEvent } from "./events.ts";
 import { preflight, stage } from "./stage.ts";
 

@@ -1,4 +1,4 @@
-import type { FailureClass } from "../schedulers/_classes.ts";
+import type { FailureClass } from "../executor/failure.ts";
 import type { RunReport } from "./report.ts";
 
 /** Something that happened during a run. The library never prints; subscribe and render. */

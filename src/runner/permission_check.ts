@@ -3,7 +3,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { PermissionError } from "../errors.ts";
 import { PERMISSION_KINDS, permissionFlag, type Permissions } from "../plan/permissions.ts";
-import { quote } from "../schedulers/_quote.ts";
+import { quote } from "../shell/quote.ts";
 import { deno, type DenoRuntime, type PermissionQuery } from "../runtime.ts";
 
 type Kind = typeof PERMISSION_KINDS[number];

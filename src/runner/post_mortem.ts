@@ -1,11 +1,11 @@
 import { join, posix, resolve } from "node:path";
 import { StateError } from "../errors.ts";
 import type { Plan } from "../plan/plan.ts";
-import { STATE_DIR } from "../schedulers/_script.ts";
-import type { Target } from "../schedulers/scheduler.ts";
+import { STATE_DIR } from "../shell/job_script.ts";
+import type { Target } from "../executor/batch/scheduler.ts";
 import { Journal } from "../state/journal.ts";
 import type { JournalRecord } from "../state/run_state.ts";
-import { phaseOf, RunContext } from "./_context.ts";
+import { phaseOf, RunContext } from "./context.ts";
 
 /** What {@linkcode postMortem} should do; dpdispatcher's `dpdisp submission` flags. */
 export interface PostMortemOptions {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { reportBundle } from "../display/html.ts";
 import { defineDisplay } from "../display/jupyter.ts";
 import type { Plan } from "../plan/plan.ts";
-import type { FailureClass } from "../schedulers/_classes.ts";
+import type { FailureClass } from "../executor/failure.ts";
 import type { RunState } from "../state/run_state.ts";
 
 /**

@@ -1,12 +1,12 @@
 import { stat } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { expand } from "../transports/_local_fs.ts";
+import { expand } from "../transports/local_fs.ts";
 import type { Plan } from "../plan/plan.ts";
 import { readFileSync } from "node:fs";
-import { fillHeader } from "../schedulers/_header_template.ts";
-import { renderScript, STATE_DIR } from "../schedulers/_script.ts";
-import type { ScriptJob, Target } from "../schedulers/scheduler.ts";
-import type { RunContext } from "./_context.ts";
+import { fillHeader } from "../shell/header_template.ts";
+import { renderScript, STATE_DIR } from "../shell/job_script.ts";
+import type { ScriptJob, Target } from "../executor/batch/scheduler.ts";
+import type { RunContext } from "./context.ts";
 
 /**
  * Checks, before any side effect, that the work base and every forward file exist, so bad

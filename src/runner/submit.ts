@@ -1,7 +1,7 @@
 import { CommandError, ConnectionError } from "../errors.ts";
-import type { SubmitRequest } from "../schedulers/scheduler.ts";
+import type { SubmitRequest } from "../executor/batch/scheduler.ts";
 import type { JournalRecord } from "../state/run_state.ts";
-import { type RunContext, sleep } from "./_context.ts";
+import { type RunContext, sleep } from "./context.ts";
 
 /** A job to submit now: a new attempt, or an attempt whose intent was journaled but not its id. */
 export interface Submission {

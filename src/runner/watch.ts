@@ -1,8 +1,8 @@
-import { FAILURE_WORDS } from "../schedulers/_classes.ts";
-import { type JobEnd, mergeEnds, parseEndFile } from "../schedulers/end_file.ts";
-import type { SchedulerStatus } from "../schedulers/scheduler.ts";
+import { FAILURE_WORDS } from "../executor/failure.ts";
+import { type JobEnd, mergeEnds, parseEndFile } from "../shell/end_file.ts";
+import type { SchedulerStatus } from "../executor/batch/scheduler.ts";
 import type { JournalRecord } from "../state/run_state.ts";
-import type { RunContext } from "./_context.ts";
+import type { RunContext } from "./context.ts";
 
 /** What one poll learned. */
 export interface PollResult {

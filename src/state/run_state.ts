@@ -1,4 +1,4 @@
-import type { FailureClass } from "../schedulers/_classes.ts";
+import type { FailureClass } from "../executor/failure.ts";
 
 /** One line of a run's journal. Secrets never enter it. */
 export type JournalRecord =

@@ -7,7 +7,7 @@ import {
   readLocal,
   removeLocal,
   writeLocal,
-} from "./_local_fs.ts";
+} from "./local_fs.ts";
 import type { Connection, Transport } from "./transport.ts";
 
 function localConnection(link: boolean): Connection {

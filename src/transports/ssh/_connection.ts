@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { mapLimit, Slots } from "../../_map_limit.ts";
 import { CommandError, ConnectionError } from "../../errors.ts";
-import { quote } from "../../schedulers/_quote.ts";
+import { quote } from "../../shell/quote.ts";
 import type { Connection, ExecResult, TransferResult } from "../transport.ts";
 import type { Hop } from "./_hops.ts";
 import { type Link, login, type LoginSettings, type Secrets } from "./_login.ts";

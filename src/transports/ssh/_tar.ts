@@ -7,7 +7,7 @@ import process from "node:process";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
-import { expand } from "../_local_fs.ts";
+import { expand } from "../local_fs.ts";
 
 /** A local file to send, relative to its base. */
 export interface LocalFile {

@@ -1,6 +1,6 @@
 import type { Task } from "../plan/task.ts";
-import { quote, quoteEnv } from "./_quote.ts";
-import type { ScriptJob } from "./scheduler.ts";
+import { quote, quoteEnv } from "./quote.ts";
+import type { ScriptJob } from "../executor/batch/scheduler.ts";
 
 /** Directory name used for dpdispatcher's own files, in the run root and in task dirs. */
 export const STATE_DIR = ".dpdispatcher";

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dispatch } from "../../plan/dispatch.ts";
-import { task } from "../../plan/task.ts";
+import { dispatch } from "../../../api/dispatch.ts";
+import { task } from "../../../plan/task.ts";
 import type { SubmitRequest } from "../scheduler.ts";
 import { slurm, slurmJobArray, slurmScheduler as s } from "./slurm.ts";
-import { resources } from "../../plan/resources.ts";
+import { resources } from "../../../plan/resources.ts";
 
-const GOLDEN = new URL("../testdata/slurm_header.sh", import.meta.url);
+const GOLDEN = new URL("./testdata/slurm_header.sh", import.meta.url);
 
 Deno.test("the Slurm header renders every resources field", () => {
   const [job] = dispatch({ workBase: "/w" }).on(slurm()).with({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { quote, quoteEnv } from "./_quote.ts";
+import { quote, quoteEnv } from "./quote.ts";
 
 const echo = (word: string, env = "") =>
   execFileSync("bash", ["-c", `${env}printf '%s' ${word}`], {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { execLocal } from "../../transports/_local_fs.ts";
+import { execLocal } from "../../../transports/local_fs.ts";
 import type { SubmitRequest } from "../scheduler.ts";
 import { shellScheduler as sh } from "./shell.ts";
 

@@ -1,7 +1,7 @@
 import type { Plan, PlanJob } from "../plan/plan.ts";
 import type { Task } from "../plan/task.ts";
-import { attemptPrefix, exitCodePath, jobsDirOf, scriptPath } from "../schedulers/_script.ts";
-import type { Target } from "../schedulers/scheduler.ts";
+import { attemptPrefix, exitCodePath, jobsDirOf, scriptPath } from "../shell/job_script.ts";
+import type { Target } from "../executor/batch/scheduler.ts";
 import { dirname, join } from "node:path";
 import { type Journal, writeAtomic } from "../state/journal.ts";
 import {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dispatch } from "../plan/dispatch.ts";
+import { dispatch } from "../api/dispatch.ts";
 import { resources } from "../plan/resources.ts";
 import { task } from "../plan/task.ts";
 import { parseEndFile } from "./end_file.ts";
-import { shell } from "./shell/shell.ts";
+import { shell } from "../executor/batch/shell/shell.ts";
 import { lazyLocal, local } from "../transports/local.ts";
 
 const GOLDEN = new URL("./testdata/shell_job.sh", import.meta.url);

@@ -1,4 +1,4 @@
-import type { FailureClass } from "../_classes.ts";
+import type { FailureClass } from "../../failure.ts";
 
 /** Slurm job states of jobs that left the queue, as failure classes (undefined: ended normally). */
 export const SLURM_ENDED: Readonly<Record<string, FailureClass | undefined>> = {

@@ -1,6 +1,6 @@
-import { lazyLocal } from "../../transports/local.ts";
-import type { ExecResult, Transport } from "../../transports/transport.ts";
-import { quote } from "../_quote.ts";
+import { lazyLocal } from "../../../transports/local.ts";
+import type { ExecResult, Transport } from "../../../transports/transport.ts";
+import { quote } from "../../../shell/quote.ts";
 import type {
   Scheduler,
   SchedulerStatus,

@@ -1,10 +1,10 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Plan } from "../plan/plan.ts";
-import { buildReport, type RunReport } from "../runner/report.ts";
-import { STATE_DIR } from "../schedulers/_script.ts";
-import { Journal } from "./journal.ts";
-import { fold } from "./run_state.ts";
+import { buildReport, type RunReport } from "./report.ts";
+import { STATE_DIR } from "../shell/job_script.ts";
+import { Journal } from "../state/journal.ts";
+import { fold } from "../state/run_state.ts";
 
 /**
  * Reads every run recorded under a work base (its `.dpdispatcher/` journals and plans) and

@@ -1,4 +1,4 @@
-import { formatClock } from "../plan/_units.ts";
+import { formatClock } from "../plan/units.ts";
 import type { Resources } from "../plan/resources.ts";
 
 /**

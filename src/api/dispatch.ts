@@ -8,14 +8,14 @@ import type { RunReport } from "../runner/report.ts";
 import { cancelPlan } from "../runner/cancel.ts";
 import { resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
 import { renderJobs } from "../runner/stage.ts";
-import { jobsDirOf } from "../schedulers/_script.ts";
-import type { Target } from "../schedulers/scheduler.ts";
+import { jobsDirOf } from "../shell/job_script.ts";
+import type { Target } from "../executor/batch/scheduler.ts";
 // The default target is the one adapter the core names: `dispatch()` alone runs locally in place.
-import { shell } from "../schedulers/shell/shell.ts";
-import { type Permissions, permissions } from "./permissions.ts";
-import { buildPlan, type Plan } from "./plan.ts";
-import { type Resources, resources as makeResources, type ResourcesInput } from "./resources.ts";
-import { type Task, task as makeTask, type TaskInput } from "./task.ts";
+import { shell } from "../executor/batch/shell/shell.ts";
+import { type Permissions, permissions } from "../plan/permissions.ts";
+import { buildPlan, type Plan } from "../plan/plan.ts";
+import { type Resources, resources as makeResources, type ResourcesInput } from "../plan/resources.ts";
+import { type Task, task as makeTask, type TaskInput } from "../plan/task.ts";
 
 /** Options of {@linkcode dispatch}. */
 export interface DispatchOptions {

@@ -1,7 +1,7 @@
-import { formatClock } from "../../plan/_units.ts";
-import { lazyLocal } from "../../transports/local.ts";
-import type { ExecResult, Transport } from "../../transports/transport.ts";
-import { quote } from "../_quote.ts";
+import { formatClock } from "../../../plan/units.ts";
+import { lazyLocal } from "../../../transports/local.ts";
+import type { ExecResult, Transport } from "../../../transports/transport.ts";
+import { quote } from "../../../shell/quote.ts";
 import type {
   Scheduler,
   SchedulerStatus,
@@ -10,7 +10,7 @@ import type {
   SubmitRequest,
   Target,
 } from "../scheduler.ts";
-import { FATAL, PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE } from "./_words.ts";
+import { FATAL, PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE } from "./codes.ts";
 
 /** The Slurm job name of one attempt: stable, so the queue can answer "was it submitted?". */
 export function slurmJobName(request: { name: string; attempt: number }): string {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { dispatch } from "./dispatch.ts";
-import { resources } from "./resources.ts";
-import { task } from "./task.ts";
+import { resources } from "../plan/resources.ts";
+import { task } from "../plan/task.ts";
 import { local } from "../transports/local.ts";
-import { shell } from "../schedulers/shell/shell.ts";
+import { shell } from "../executor/batch/shell/shell.ts";
 
 const tasks = Array.from(
   { length: 6 },

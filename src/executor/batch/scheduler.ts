@@ -1,8 +1,8 @@
-import type { PermissionNeeds } from "../plan/permissions.ts";
-import type { Resources } from "../plan/resources.ts";
-import type { FailureClass } from "./_classes.ts";
-import type { Task } from "../plan/task.ts";
-import type { ExecResult, Transport } from "../transports/transport.ts";
+import type { PermissionNeeds } from "../../plan/permissions.ts";
+import type { Resources } from "../../plan/resources.ts";
+import type { FailureClass } from "../failure.ts";
+import type { Task } from "../../plan/task.ts";
+import type { ExecResult, Transport } from "../../transports/transport.ts";
 
 /** Everything a scheduler needs to write one job's script. Pure data. */
 export interface ScriptJob {
