@@ -32,7 +32,8 @@ export {
 } from "./src/plan/resources.ts";
 export type { Plan, PlanJob, PlanTarget } from "./src/plan/plan.ts";
 export { JUPYTER_DISPLAY, type MimeBundle } from "./src/display/jupyter.ts";
-export { type PermissionNeeds, type Permissions, permissions } from "./src/plan/permissions.ts";
+export type { PermissionNeeds, Permissions } from "./src/plan/permissions.ts";
+export { permissions } from "./src/runner/permissions.ts";
 export { groupTasks } from "./src/plan/grouping.ts";
 export { shell, shellScheduler } from "./src/executor/batch/shell/shell.ts";
 export {
@@ -44,13 +45,30 @@ export {
 } from "./src/executor/batch/slurm/slurm.ts";
 export type { FailureClass } from "./src/executor/failure.ts";
 export type {
+  BatchTarget,
   Scheduler,
+  SchedulerEnv,
   SchedulerStatus,
   ScriptJob,
   SubmitOutcome,
   SubmitRequest,
-  Target,
 } from "./src/executor/batch/scheduler.ts";
+export type {
+  Attempt,
+  AttemptEnd,
+  AttemptStatus,
+  Collected,
+  Executor,
+  ExecutorSession,
+  LiveAttempt,
+  OpenOptions,
+  PollAnswer,
+  Staged,
+  Submitted,
+  Target,
+} from "./src/executor/executor.ts";
+export { batchExecutor } from "./src/executor/batch/batch_executor.ts";
+export { capture, type MarkedOutput, parseMarkers } from "./src/shell/marker_output.ts";
 export { type JobEnd, parseEndFile } from "./src/shell/end_file.ts";
 export { lazyLocal, local, type LocalOptions } from "./src/transports/local.ts";
 export { ssh, type SshOptions } from "./src/transports/ssh/ssh.ts";
@@ -63,16 +81,18 @@ export type {
   Transport,
 } from "./src/transports/transport.ts";
 export type { RunOptions } from "./src/runner/runner.ts";
+export type { Clock } from "./src/runner/session.ts";
 export type { RunEvent } from "./src/runner/events.ts";
 export type { JobReport, JobReportState, RunReport, TaskReport } from "./src/runner/report.ts";
 export {
   CommandError,
   type CommandResult,
   ConnectionError,
+  ParseError,
   PermissionError,
-  RunError,
   StateError,
 } from "./src/errors.ts";
+export { RunError } from "./src/runner/run_error.ts";
 export { readRuns } from "./src/runner/runs.ts";
 export {
   type LoadedMachine,

@@ -5,8 +5,6 @@
  * @module
  */
 
-import type { RunReport } from "./runner/report.ts";
-
 /** Keeps the last `max` characters of a text, so errors stay readable. */
 export function tail(text: string, max = 2000): string {
   return text.length <= max ? text : "…" + text.slice(text.length - max);
@@ -77,42 +75,6 @@ export class CommandError extends Error implements CommandResult {
     this.stdout = tail(result.stdout);
     this.stderr = tail(result.stderr);
     this.durationMs = result.durationMs;
-  }
-}
-
-/**
- * A run ended with failed jobs. Thrown by `run()` (unless `throwOnFailure: false`) after every
- * result that did finish was collected; the report says which tasks failed and why.
- *
- * @example Handle a failed run
- * ```ts
- * import { dispatch, RunError, task } from "@deepmodeling/dpdispatcher";
- *
- * try {
- *   await dispatch({ workBase: "work" })
- *     .tasks(task({ command: "exit 3", taskWorkPath: "t0" }))
- *     .run({ retryCount: 0 });
- * } catch (error) {
- *   if (!(error instanceof RunError)) throw error;
- *   for (const job of error.report.jobs) console.log(job.name, job.state, job.reason);
- * }
- * ```
- */
-export class RunError extends Error {
-  /** The run's report: per job and per task states, exit codes and reasons. */
-  readonly report: RunReport;
-
-  /** Builds the error from a finished run's report. */
-  constructor(report: RunReport, options?: ErrorOptions) {
-    const failed = report.jobs.filter((job) => job.state !== "finished");
-    const first = failed[0];
-    const why = first ? `; first: job "${first.name}" ${first.reason ?? first.state}` : "";
-    super(
-      `Run "${report.runId}" ended with ${failed.length} of ${report.jobs.length} jobs failed${why}`,
-      options,
-    );
-    this.name = "RunError";
-    this.report = report;
   }
 }
 
@@ -213,5 +175,40 @@ export class PermissionError extends Error {
     this.runId = runId;
     this.missing = missing;
     this.command = command;
+  }
+}
+
+/**
+ * A command's output could not be read: the scheduler printed something its parser does not
+ * know. It carries the output, so the message can be checked against the real tool's.
+ *
+ * @example
+ * ```ts
+ * import { ParseError } from "@deepmodeling/dpdispatcher";
+ *
+ * const error = new ParseError("Cannot read slurm's job status", { exitCode: 0, stdout: "??", stderr: "" });
+ * console.log(error.stdout); // "??"
+ * ```
+ */
+export class ParseError extends SyntaxError {
+  /** The command's exit code. */
+  readonly exitCode: number | null;
+  /** The tail of what it printed on stdout. */
+  readonly stdout: string;
+  /** The tail of what it printed on stderr. */
+  readonly stderr: string;
+
+  /** Builds the error for one command's output; the parser's own error goes in `cause`. */
+  constructor(
+    what: string,
+    output: { exitCode: number | null; stdout: string; stderr: string },
+    options?: ErrorOptions,
+  ) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`${what}${why}`, options);
+    this.name = "ParseError";
+    this.exitCode = output.exitCode;
+    this.stdout = tail(output.stdout);
+    this.stderr = tail(output.stderr);
   }
 }

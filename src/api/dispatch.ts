@@ -1,38 +1,37 @@
 import { resolve } from "node:path";
-import { escapeHtml, liveBundle, planBundle } from "../display/html.ts";
+import { escapeHtml, liveBundle, planBundle, reportBundle } from "../display/html.ts";
 import { defineDisplay, JUPYTER_DISPLAY, type MimeBundle } from "../display/jupyter.ts";
 import { LiveRun } from "../display/live.ts";
-import { RunError } from "../errors.ts";
-import { EventChannel, type RunEvent } from "../runner/events.ts";
-import type { RunReport } from "../runner/report.ts";
-import { cancelPlan } from "../runner/cancel.ts";
-import { resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
-import { renderJobs } from "../runner/stage.ts";
-import { jobsDirOf } from "../shell/job_script.ts";
-import type { Target } from "../executor/batch/scheduler.ts";
-// The default target is the one adapter the core names: `dispatch()` alone runs locally in place.
+import type { RenderedJob, Target } from "../executor/executor.ts";
+// The default target is the one adapter the facade names: `dispatch()` alone runs locally in place.
 import { shell } from "../executor/batch/shell/shell.ts";
-import { type Permissions, permissions } from "../plan/permissions.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
-import { type Resources, resources as makeResources, type ResourcesInput } from "../plan/resources.ts";
+import type { Permissions } from "../plan/permissions.ts";
+import {
+  type Resources,
+  resources as makeResources,
+  type ResourcesInput,
+} from "../plan/resources.ts";
 import { type Task, task as makeTask, type TaskInput } from "../plan/task.ts";
+import { cancelPlan } from "../runner/cancel.ts";
+import { EventChannel, type RunEvent } from "../runner/events.ts";
+import { permissions } from "../runner/permissions.ts";
+import type { RunReport } from "../runner/report.ts";
+import { RunError } from "../runner/run_error.ts";
+import { resolveRunOptions, type RunOptions, runPlan } from "../runner/runner.ts";
+
+export type { RenderedJob };
+
+/** A frozen copy of a plan or report that the Deno Jupyter kernel shows (not enumerable). */
+function shown<T extends object>(value: T, bundle: (v: T) => MimeBundle): T {
+  const copy: T = { ...value };
+  return Object.freeze(defineDisplay(copy, () => bundle(copy)));
+}
 
 /** Options of {@linkcode dispatch}. */
 export interface DispatchOptions {
   /** Local directory that holds the task directories (dpdispatcher's `work_base`). @default "." */
   readonly workBase?: string;
-}
-
-/** A job script as `render()` returns it. */
-export interface RenderedJob {
-  /** The job's hash. */
-  readonly job: string;
-  /** The job's stable name. */
-  readonly name: string;
-  /** Where the script will be written on the execution side. */
-  readonly path: string;
-  /** The script's text. */
-  readonly script: string;
 }
 
 /**
@@ -68,7 +67,7 @@ export class Dispatch {
 
   /** Where the jobs run: `shell(lazyLocal())` (the default), `shell(local({ remoteRoot }))`. */
   on(target: Target): Dispatch {
-    if (target?.kind !== "target") {
+    if (target?.kind !== "target" || typeof target.executor?.open !== "function") {
       throw new TypeError(
         `Invalid target: expected shell(...) or another scheduler, got ${JSON.stringify(target)}`,
       );
@@ -108,11 +107,14 @@ export class Dispatch {
 
   /** The frozen, JSON-safe plan: tasks grouped into jobs, every hash and the run id. Pure. */
   toPlan(): Plan {
+    return shown(this.#plan(), planBundle);
+  }
+
+  #plan(): Plan {
     const s = this.#state;
-    const { scheduler, transport } = this.target;
     return buildPlan({
       workBase: s.workBase,
-      target: { scheduler: scheduler.name, transport: transport.name, options: transport.options },
+      target: this.target.executor.record,
       resources: s.resources ?? makeResources({ groupSize: 1 }),
       tasks: s.tasks,
       forwardCommonFiles: s.forwardCommonFiles,
@@ -134,17 +136,13 @@ export class Dispatch {
    * ```
    */
   permissions(): Permissions {
-    return permissions(this.toPlan(), this.target);
+    return permissions(this.#plan(), this.target);
   }
 
   /** Every job script as it would be written: no side effects, no connection. */
   render(): RenderedJob[] {
-    const plan = this.toPlan();
-    const runRoot = this.target.transport.runRoot(resolve(plan.workBase), plan.runId);
-    return renderJobs(plan, this.target, {
-      runRoot,
-      jobsDir: jobsDirOf(runRoot, plan.runId),
-    });
+    const plan = this.#plan();
+    return this.target.executor.render(plan, resolve(plan.workBase));
   }
 
   /**
@@ -160,7 +158,7 @@ export class Dispatch {
     let plan: Plan | undefined;
     let planError: unknown;
     try {
-      plan = this.toPlan();
+      plan = this.#plan();
     } catch (error) {
       planError = error;
     }
@@ -178,8 +176,12 @@ export class Dispatch {
       try {
         const resolved = resolveRunOptions(options);
         if (plan === undefined) throw planError;
-        const report = await runPlan(plan, this.target, resolved, emit);
-        if (!report.ok && resolved.throwOnFailure) throw new RunError(report);
+        const report = shown(await runPlan(plan, this.target, resolved, { emit }), reportBundle);
+        // Returning once every job is submitted, only a job that failed outright is a failure.
+        const failed = resolved.until === "submitted"
+          ? report.jobs.some((j) => j.state === "failed")
+          : !report.ok;
+        if (failed && resolved.throwOnFailure) throw new RunError(report);
         return report;
       } catch (error) {
         live.stop(error);
@@ -210,7 +212,7 @@ export class Dispatch {
       const text = `An empty plan (no tasks yet), work base "${this.#state.workBase}"`;
       return { "text/html": `<p>${escapeHtml(text)}</p>`, "text/plain": text };
     }
-    return planBundle(this.toPlan());
+    return planBundle(this.#plan());
   }
 
   /**
@@ -220,7 +222,7 @@ export class Dispatch {
    * Refused with a `StateError` while a runner drives the run.
    */
   cancel(): Promise<number> {
-    return cancelPlan(this.toPlan(), this.target);
+    return cancelPlan(this.#plan(), this.target);
   }
 }
 

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type LoadedSubmission, loadSubmission, readInputFile } from "../compat/load.ts";
 import type { Plan } from "../plan/plan.ts";
-import { STATE_DIR } from "../shell/job_script.ts";
-import type { Target } from "../executor/batch/scheduler.ts";
+import { STATE_DIR } from "../layout.ts";
+import type { Target } from "../executor/executor.ts";
 import { targetOf } from "./_target.ts";
 import { type Io, onePositional } from "./_common.ts";
 

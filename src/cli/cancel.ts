@@ -39,7 +39,7 @@ async function run(args: readonly string[], io: Io): Promise<number> {
   else if (cancelled === 0) io.out(`run ${plan.runId}: no job is queued or running`);
   else {
     io.out(
-      `run ${plan.runId}: cancelled ${cancelled} jobs with one ${target.scheduler.name} command; submit the same file again to resubmit them`,
+      `run ${plan.runId}: cancelled ${cancelled} jobs with one ${target.executor.record.scheduler} command; submit the same file again to resubmit them`,
     );
   }
   return 0;

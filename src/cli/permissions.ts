@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { mergeNeeds, PERMISSION_KINDS, permissionFlag, permissions } from "../plan/permissions.ts";
+import { mergeNeeds, PERMISSION_KINDS, permissionFlag } from "../plan/permissions.ts";
+import { permissions } from "../runner/permissions.ts";
 import { quote } from "../shell/quote.ts";
 import { type Command, type Io, onePositional, parse } from "./_common.ts";
 import { loadSubmissionFile } from "./_run_ref.ts";

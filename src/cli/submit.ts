@@ -1,5 +1,5 @@
 import process from "node:process";
-import { RunError } from "../errors.ts";
+import { RunError } from "../runner/run_error.ts";
 import { dryRunPlan } from "../runner/dry_run.ts";
 import type { RunEvent } from "../runner/events.ts";
 import { readRuns } from "../runner/runs.ts";

@@ -140,7 +140,10 @@ Deno.test("Machine, Resources and Task load from YAML too", async () => {
     `${dir}/task.yaml`,
     "command: lmp -i in.lammps\ntask_work_path: bct-0/\n",
   );
-  assert.equal(Machine.loadFromJson(`${dir}/machine.yml`).loaded.target.scheduler.name, "slurm");
+  assert.equal(
+    Machine.loadFromJson(`${dir}/machine.yml`).loaded.target.executor.record.scheduler,
+    "slurm",
+  );
   assert.equal(Resources.loadFromYaml(`${dir}/resources.txt`).value.queueName, "GPUV100");
   assert.equal(Task.loadFromYaml(`${dir}/task.yaml`).value.taskWorkPath, "bct-0");
   await Deno.remove(dir, { recursive: true });

@@ -6,9 +6,14 @@ import { type Dispatch, dispatch } from "../api/dispatch.ts";
 import { parseWith, relativePath } from "../plan/validate.ts";
 import { type JsonValue, type Resources, resources } from "../plan/resources.ts";
 import { type Task, task } from "../plan/task.ts";
-import type { Target } from "../executor/batch/scheduler.ts";
-import { shell } from "../executor/batch/shell/shell.ts";
-import { slurm, slurmJobArray } from "../executor/batch/slurm/slurm.ts";
+import {
+  BATCH_TYPES,
+  CONTEXT_TYPES,
+  orList,
+  UNSUPPORTED_BATCH_TYPES,
+  UNSUPPORTED_CONTEXT_TYPES,
+} from "../builtins.ts";
+import type { Target } from "../executor/executor.ts";
 import { lazyLocal, local } from "../transports/local.ts";
 import type { Transport } from "../transports/transport.ts";
 import { camel, isObject, type Json, object, unknownKeys } from "./_keys.ts";
@@ -110,7 +115,7 @@ export const machineSchema = z.object({
  * import { loadMachine } from "@deepmodeling/dpdispatcher";
  *
  * const m = loadMachine({ batch_type: "Shell", context_type: "LazyLocalContext", local_root: "./" });
- * console.log(m.target.scheduler.name, m.target.transport.name); // "shell" "lazyLocal"
+ * console.log(m.target.executor.record.scheduler, m.target.executor.record.transport); // "shell" "lazyLocal"
  * ```
  */
 export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMachine {
@@ -139,43 +144,33 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
     });
   } else if (context === "ssh") {
     transport = sshFromProfile(m.remote_root, m.remote_profile, m.context_type, options);
-  } else if (["hdfs", "bohrium", "dpcloudserver", "lebesgue", "openapi"].includes(context)) {
+  } else if (UNSUPPORTED_CONTEXT_TYPES.includes(context)) {
     throw new TypeError(
-      `Unsupported machine.context_type: "${m.context_type}" is not supported yet (supported: LazyLocalContext, LocalContext, SSHContext)`,
+      `Unsupported machine.context_type: "${m.context_type}" is not supported yet (supported: ${
+        CONTEXT_TYPES.join(", ")
+      })`,
     );
   } else {
     throw new TypeError(
-      `Invalid machine.context_type: expected LazyLocalContext, LocalContext or SSHContext, got "${m.context_type}"`,
+      `Invalid machine.context_type: expected ${orList(CONTEXT_TYPES)}, got "${m.context_type}"`,
     );
   }
   const batch = m.batch_type.toLowerCase();
-  let target: Target;
-  if (batch === "shell") target = shell(transport);
-  else if (batch === "slurm") target = slurm(transport);
-  else if (batch === "slurmjobarray") target = slurmJobArray(transport);
-  else if (
-    [
-      "pbs",
-      "torque",
-      "sge",
-      "lsf",
-      "jh_unischeduler",
-      "fugaku",
-      "distributedshell",
-      "bohrium",
-      "dpcloudserver",
-      "lebesgue",
-      "openapi",
-    ].includes(batch)
-  ) {
+  const supported = Object.values(BATCH_TYPES).map((b) => b.batchType);
+  const builtin = BATCH_TYPES[batch];
+  if (!builtin && UNSUPPORTED_BATCH_TYPES.includes(batch)) {
     throw new TypeError(
-      `Unsupported machine.batch_type: "${m.batch_type}" is not supported yet (supported: Shell, Slurm, SlurmJobArray)`,
-    );
-  } else {
-    throw new TypeError(
-      `Invalid machine.batch_type: expected Shell, Slurm, SlurmJobArray, PBS, Torque, SGE or LSF, got "${m.batch_type}"`,
+      `Unsupported machine.batch_type: "${m.batch_type}" is not supported yet (supported: ${
+        supported.join(", ")
+      })`,
     );
   }
+  if (!builtin) {
+    throw new TypeError(
+      `Invalid machine.batch_type: expected ${orList(supported)}, got "${m.batch_type}"`,
+    );
+  }
+  const target = builtin.make(transport);
   return { target, localRoot: m.local_root ?? undefined, retryCount: m.retry_count ?? 3 };
 }
 

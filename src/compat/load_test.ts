@@ -34,7 +34,7 @@ const taskJson = {
 
 Deno.test("the Getting Started files load and render", () => {
   const m = loadMachine(machine);
-  assert.equal(m.target.scheduler.name, "slurm");
+  assert.equal(m.target.executor.record.scheduler, "slurm");
   assert.equal(m.retryCount, 3);
   const r = loadResources(res);
   assert.equal(r.queueName, "GPUV100");
@@ -57,7 +57,7 @@ Deno.test("the Getting Started files load and render", () => {
 Deno.test("types are case-insensitive, Context is optional, and unsupported ones say so", () => {
   assert.equal(
     loadMachine({ batch_type: "shell", context_type: "lazylocal", local_root: "." }).target
-      .scheduler.name,
+      .executor.record.scheduler,
     "shell",
   );
   assert.equal(
@@ -66,7 +66,7 @@ Deno.test("types are case-insensitive, Context is optional, and unsupported ones
       context_type: "LocalContext",
       local_root: ".",
       remote_root: "/tmp/r",
-    }).target.transport.name,
+    }).target.executor.record.transport,
     "local",
   );
   assert.throws(
@@ -246,19 +246,19 @@ Deno.test("the seed's SSHContext machine.json loads: ~/ remote root, profile key
     remote_profile: { hostname: "39.106.xx.xxx", username: "user1", port: 22, timeout: 10 },
   };
   const m = loadMachine(seed);
-  assert.equal(m.target.transport.name, "ssh");
-  assert.equal(m.target.scheduler.name, "slurm");
+  assert.equal(m.target.executor.record.transport, "ssh");
+  assert.equal(m.target.executor.record.scheduler, "slurm");
   assert.deepEqual(
-    [m.target.transport.options.hostname, m.target.transport.options.username],
+    [m.target.executor.record.options.hostname, m.target.executor.record.options.username],
     ["39.106.xx.xxx", "user1"],
   );
-  assert.equal(m.target.transport.runRoot("/w", "abc"), "~/dpdispatcher_work_dir/abc");
+  assert.equal(m.target.executor.runRoot("/w", "abc"), "~/dpdispatcher_work_dir/abc");
   const profile = (extra: Record<string, unknown>) => ({
     ...seed,
     remote_profile: { ...seed.remote_profile, ...extra },
   });
   const withSecrets = loadMachine(profile({ password: "hunter2", totp_secret: "JBSWY3DP" }));
-  assert.ok(!JSON.stringify(withSecrets.target.transport.options).includes("hunter2"));
+  assert.ok(!JSON.stringify(withSecrets.target.executor.record.options).includes("hunter2"));
   assert.throws(
     () => loadMachine(profile({ password: 31337 })),
     (e: Error) => /remote_profile\.password: expected a string, got a number$/.test(e.message),

@@ -1,5 +1,3 @@
-import { planBundle } from "../display/html.ts";
-import { defineDisplay } from "../display/jupyter.ts";
 import { hashOf } from "./hash.ts";
 import { parseWith, relativePath } from "./validate.ts";
 import { groupTasks } from "./grouping.ts";
@@ -56,7 +54,15 @@ export interface Plan {
 /** Resource fields that do not change a job's script, so they stay out of its hash. */
 function scriptResources(r: Resources): unknown {
   const { waitTime: _w, groupSize: _g, strategy, ...rest } = r;
-  return { ...rest, strategy: { ...strategy, ratioUnfinished: undefined } };
+  // The template's text is in the hash; its path is not (a moved file is the same header).
+  return {
+    ...rest,
+    strategy: {
+      ...strategy,
+      ratioUnfinished: undefined,
+      customizedScriptHeaderTemplateFile: undefined,
+    },
+  };
 }
 
 const commonFiles = z.array(relativePath("a common file"));
@@ -108,6 +114,5 @@ export function buildPlan(input: {
     forwardCommonFiles: Object.freeze(forward),
     backwardCommonFiles: Object.freeze(backward),
   };
-  // Shown by the Deno Jupyter kernel; not enumerable, so JSON and deep equality never see it.
-  return Object.freeze(defineDisplay(plan, () => planBundle(plan)));
+  return Object.freeze(plan);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { parseMemory, parseWalltime } from "./units.ts";
 import { envName, parseWith } from "./validate.ts";
@@ -29,6 +30,8 @@ export interface ResourcesInput {
     readonly ratioUnfinished?: number;
     /** A file whose text replaces the scheduler header; `{name}` placeholders are filled. */
     readonly customizedScriptHeaderTemplateFile?: string;
+    /** The template's text, read from the file by `resources()` (or given instead of a file). */
+    readonly customizedScriptHeaderTemplate?: string;
   };
   /** Tasks run concurrently inside one job. @default 1 */
   readonly paraDeg?: number;
@@ -83,6 +86,8 @@ export interface Resources {
     readonly ifCudaMultiDevices: boolean;
     readonly ratioUnfinished: number;
     readonly customizedScriptHeaderTemplateFile?: string;
+    /** The template's text, read from the file by `resources()` (or given instead of a file). */
+    readonly customizedScriptHeaderTemplate?: string;
   };
   /** Concurrent tasks per job. */
   readonly paraDeg: number;
@@ -146,6 +151,7 @@ const schema = z.object({
     )
       .default(0),
     customizedScriptHeaderTemplateFile: z.string().min(1).optional(),
+    customizedScriptHeaderTemplate: z.string().optional(),
   }).strict().default({ ifCudaMultiDevices: false, ratioUnfinished: 0 }),
   paraDeg: count(1).default(1),
   sourceList: strings,
@@ -216,7 +222,23 @@ export function resources(input: ResourcesInput): Resources {
       "Invalid resources.strategy.ifCudaMultiDevices: needs gpuPerNode > 0, got gpuPerNode 0",
     );
   }
+  const file = r.strategy.customizedScriptHeaderTemplateFile;
+  if (file !== undefined && r.strategy.customizedScriptHeaderTemplate === undefined) {
+    // Read here, at the boundary: the plan holds the text, so render() is pure and the job
+    // hash follows what the header says, not where the file happens to be.
+    r.strategy.customizedScriptHeaderTemplate = readTemplate(file);
+  }
   return deepFreeze({ kind: "resources" as const, ...r });
+}
+
+function readTemplate(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new TypeError(
+      `Invalid resources.strategy.customizedScriptHeaderTemplateFile: cannot read "${file}"`,
+    );
+  }
 }
 
 /** The zod schema behind {@linkcode ResourcesInput}, for generating a JSON Schema. */

@@ -1,11 +1,11 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import type { Target } from "../executor/executor.ts";
+import { jobsDirOf, scriptPath } from "../layout.ts";
 import type { Plan } from "../plan/plan.ts";
-import { STATE_DIR } from "../shell/job_script.ts";
-import type { SubmitRequest, Target } from "../executor/batch/scheduler.ts";
-import { Journal } from "../state/journal.ts";
-import { phaseOf, RunContext } from "./context.ts";
 import type { RunEvent } from "./events.ts";
-import { preflight, stage } from "./stage.ts";
+import { preflight } from "./preflight.ts";
+import { stageOnce } from "./runner.ts";
+import { RunSession } from "./session.ts";
 
 /** What a dry run staged, and what a real run would submit next. */
 export interface DryRunReport {
@@ -25,7 +25,7 @@ export interface DryRunReport {
     readonly tasks: number;
     readonly script: string;
   }[];
-  /** The one scheduler command that would submit them (empty when nothing is due). */
+  /** The one command that would submit them (empty when nothing is due). */
   readonly submitArgv: readonly string[];
 }
 
@@ -39,51 +39,28 @@ export async function dryRunPlan(
   target: Target,
   emit: (event: RunEvent) => void = () => {},
 ): Promise<DryRunReport> {
-  const workBase = resolve(plan.workBase);
-  await preflight(plan, workBase);
-  const stateDir = join(workBase, STATE_DIR);
-  await using journal = await Journal.open(stateDir, plan.runId);
-  const conn = await target.transport.connect();
-  try {
-    let staged = { files: 0, bytes: 0 };
-    const onEvent = (e: RunEvent) => {
-      if (e.type === "stage:done") staged = { files: e.files, bytes: e.bytes };
-      emit(e);
-    };
-    const options = { retryCount: 0, retryDelay: 0, onAbort: "detach" as const };
-    const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit: onEvent });
-    if (journal.records.length === 0) await ctx.recordStart(Date.now());
-    if (!ctx.state.staged) await stage(ctx);
-    const requests: SubmitRequest[] = [];
-    for (const pj of plan.jobs) {
-      const j = ctx.jobState(pj.hash);
-      const phase = phaseOf(j);
-      if (phase !== "new" && phase !== "ended") continue;
-      const attempt = j?.attempts ?? 0;
-      requests.push({
-        hash: pj.hash,
-        name: pj.name,
-        attempt,
-        script: ctx.script(pj.hash),
-        attemptPrefix: ctx.attemptPrefix(pj.hash, attempt),
-        elements: ctx.elements(pj.hash),
-      });
-    }
-    return {
-      runId: plan.runId,
-      journal: journal.path,
-      runRoot: ctx.runRoot,
-      staged,
-      jobs: requests.map((r) => ({
-        hash: r.hash,
-        name: r.name,
-        attempt: r.attempt,
-        tasks: ctx.job(r.hash).tasks.length,
-        script: r.script,
-      })),
-      submitArgv: requests.length > 0 ? target.scheduler.submitArgv(requests) : [],
-    };
-  } finally {
-    await conn.close();
-  }
+  await preflight(plan, resolve(plan.workBase));
+  await using s = await RunSession.open(plan, target, { emit });
+  if (!s.resumed) await s.recordStart(s.clock.now());
+  const staged = await stageOnce(s);
+  const due = plan.jobs.map((pj) => ({ pj, p: s.phase(pj.hash) }))
+    .filter(({ p }) => p.phase === "new" || p.phase === "ended");
+  const attempts = due.map(({ pj, p }) =>
+    s.attempt(pj.hash, p.phase === "new" || p.phase === "ended" ? p.attempt : 0)
+  );
+  const jobsDir = jobsDirOf(s.exec.runRoot, plan.runId);
+  return {
+    runId: plan.runId,
+    journal: s.journal.path,
+    runRoot: s.exec.runRoot,
+    staged,
+    jobs: attempts.map((a) => ({
+      hash: a.job,
+      name: s.job(a.job).name,
+      attempt: a.attempt,
+      tasks: s.job(a.job).tasks.length,
+      script: scriptPath(jobsDir, a.job),
+    })),
+    submitArgv: s.exec.preview(attempts),
+  };
 }

@@ -81,7 +81,12 @@ export type RunEvent =
     readonly reason?: string;
   }
   | { readonly type: "poll"; readonly live: number; readonly interval: number }
-  | { readonly type: "warning"; readonly message: string }
+  | {
+    readonly type: "warning";
+    readonly message: string;
+    /** The error behind it, with its data (argv, exit code, stderr) and `cause`, when there is one. */
+    readonly error?: Error;
+  }
   | { readonly type: "run:end"; readonly report: RunReport };
 
 /** Buffers events for async iterators that subscribed; ends when the run ends. */

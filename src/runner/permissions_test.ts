@@ -12,7 +12,7 @@ import {
   task,
   type Transport,
 } from "../../mod.ts";
-import { mergeNeeds } from "./permissions.ts";
+import { mergeNeeds } from "../plan/permissions.ts";
 
 const builder = (target: Target) =>
   dispatch({ workBase: "work" }).on(target).tasks(task({ command: "true", taskWorkPath: "t0" }));
@@ -42,6 +42,8 @@ Deno.test("shell(lazyLocal()): the work base, bash and ps, the whole environment
 });
 
 Deno.test("slurm(local({ remoteRoot })): the remote root too; bash and scancel, not sbatch", () => {
+  // resources() reads the template; the plan keeps its path for the permissions.
+  Deno.writeTextFileSync("header.tpl", "#!/bin/bash\n");
   const b = builder(slurm(local({ remoteRoot: "/scratch/runs" })))
     .with({ groupSize: 1, strategy: { customizedScriptHeaderTemplateFile: "header.tpl" } });
   const p = b.permissions();
@@ -50,6 +52,7 @@ Deno.test("slurm(local({ remoteRoot })): the remote root too; bash and scancel, 
   assert.deepEqual(p.run, ["bash", "scancel"]);
   assert.equal(p.env, true);
   assert.equal(p.flags[2], "--allow-run=bash,scancel");
+  Deno.removeSync("header.tpl");
 });
 
 Deno.test("local({ symlink: true }): Deno makes symlinks only with unscoped read and write", () => {

@@ -1,12 +1,9 @@
-import { join, posix, resolve } from "node:path";
+import { join, posix } from "node:path";
 import { StateError } from "../errors.ts";
+import type { Target } from "../executor/executor.ts";
 import type { Plan } from "../plan/plan.ts";
-import { STATE_DIR } from "../shell/job_script.ts";
-import type { Target } from "../executor/batch/scheduler.ts";
-import { Journal } from "../state/journal.ts";
 import type { JournalRecord } from "../state/run_state.ts";
-import { phaseOf, RunContext } from "./context.ts";
-
+import { RunSession } from "./session.ts";
 /** What {@linkcode postMortem} should do; dpdispatcher's `dpdisp submission` flags. */
 export interface PostMortemOptions {
   /** Bring home the outlog and errlog of every task that exited non-zero. @default false */
@@ -50,99 +47,78 @@ export async function postMortem(
   target: Target,
   options: PostMortemOptions = {},
 ): Promise<PostMortemReport> {
-  const workBase = resolve(plan.workBase);
-  await using journal = await Journal.open(join(workBase, STATE_DIR), plan.runId);
-  const conn = await target.transport.connect();
-  try {
-    const run = { retryCount: 0, retryDelay: 0, onAbort: "detach" as const };
-    const ctx = RunContext.open({
-      plan,
-      target,
-      conn,
-      journal,
-      options: run,
-      workBase,
-      emit: () => {},
+  await using s = await RunSession.open(plan, target);
+  const hashes = plan.jobs.map((pj) => pj.hash);
+  const perJob = s.state.staged ? await s.exec.exitCodes(hashes) : [];
+  const codeOf = new Map(perJob.flatMap((codes) => Object.entries(codes)));
+  const exitCodes = plan.tasks.map((t) => codeOf.get(t.hash) ?? null);
+
+  let reset: string[] = [];
+  if (options.resetFailCount) {
+    const jobs = hashes.filter((h) => {
+      const j = s.jobState(h);
+      return j !== undefined && (j.failures > 0 || j.final?.state === "failed");
     });
-    const hashes = plan.jobs.map((pj) => pj.hash);
-    const perJob: Record<string, number | null>[] = ctx.state.staged
-      ? await ctx.readExitCodes(hashes)
-      : [];
-    const codeOf = new Map(perJob.flatMap((codes) => Object.entries(codes)));
-    const exitCodes = plan.tasks.map((t) => codeOf.get(t.hash) ?? null);
-
-    let reset: string[] = [];
-    if (options.resetFailCount) {
-      const jobs = hashes.filter((h) => {
-        const j = ctx.jobState(h);
-        return j !== undefined && (j.failures > 0 || j.final?.state === "failed");
-      });
-      if (jobs.length > 0) await ctx.record([{ t: "reset", jobs, at: Date.now() }], true);
-      reset = jobs.map((h) => ctx.job(h).name);
-    }
-
-    const logs: string[] = [];
-    if (options.downloadTerminatedLog) {
-      const failed = plan.tasks.filter((_, i) => exitCodes[i] !== null && exitCodes[i] !== 0);
-      const patterns = failed.flatMap((t) => [
-        posix.join(t.taskWorkPath, t.outlog),
-        posix.join(t.taskWorkPath, t.errlog),
-      ]);
-      if (patterns.length > 0) {
-        const got = await conn.download(ctx.runRoot, workBase, patterns);
-        const missing = new Set(got.missing);
-        for (const p of patterns) if (!missing.has(p)) logs.push(join(workBase, p));
-      }
-    }
-
-    let finished = { tasks: 0, files: 0, missing: [] as string[] };
-    if (options.downloadFinishedTask) {
-      const done = exitCodes.flatMap((code, i) => code === 0 ? [i] : []);
-      const patterns = done.flatMap((i) =>
-        plan.tasks[i].backwardFiles.map((b) => posix.join(plan.tasks[i].taskWorkPath, b))
-      );
-      const got = patterns.length > 0
-        ? await conn.download(ctx.runRoot, workBase, [...new Set(patterns)])
-        : { files: 0, bytes: 0, missing: [] };
-      finished = { tasks: done.length, files: got.files, missing: [...got.missing] };
-      const records: JournalRecord[] = [];
-      for (const pj of plan.jobs) {
-        const fresh = pj.tasks.filter((i) =>
-          exitCodes[i] === 0 && !ctx.jobState(pj.hash)?.collected.has(plan.tasks[i].hash)
-        ).map((i) => plan.tasks[i]);
-        if (fresh.length === 0) continue;
-        const missing: Record<string, string[]> = {};
-        for (const t of fresh) {
-          const lost = t.backwardFiles.map((b) => posix.join(t.taskWorkPath, b))
-            .filter((p) => got.missing.includes(p));
-          if (lost.length > 0) missing[t.hash] = lost;
-        }
-        records.push({
-          t: "collected",
-          job: pj.hash,
-          tasks: fresh.map((t) => t.hash),
-          missing,
-          at: Date.now(),
-        });
-      }
-      await ctx.record(records);
-    }
-
-    let cleaned: string | undefined;
-    if (options.clean) {
-      const live = hashes.filter((h) => ["live", "recover"].includes(phaseOf(ctx.jobState(h))));
-      if (live.length > 0) {
-        throw new StateError(
-          `Cannot clean run "${plan.runId}": ${live.length} jobs may still be queued or running; cancel them first`,
-          journal.path,
-        );
-      }
-      cleaned = target.transport.inPlace ? ctx.jobsDir : ctx.runRoot;
-      await conn.remove(cleaned);
-      await ctx.record([{ t: "cleaned", at: Date.now() }], true);
-    }
-    return { runId: plan.runId, exitCodes, reset, logs, finished, cleaned };
-  } finally {
-    await conn.close();
+    if (jobs.length > 0) await s.record([{ t: "reset", jobs, at: s.clock.now() }], true);
+    reset = jobs.map((h) => s.job(h).name);
   }
+
+  const logs: string[] = [];
+  if (options.downloadTerminatedLog) {
+    const failed = plan.tasks.filter((_, i) => exitCodes[i] !== null && exitCodes[i] !== 0);
+    const patterns = failed.flatMap((t) => [
+      posix.join(t.taskWorkPath, t.outlog),
+      posix.join(t.taskWorkPath, t.errlog),
+    ]);
+    if (patterns.length > 0) {
+      const got = await s.exec.collect(undefined, patterns);
+      const missing = new Set(got.missing);
+      for (const p of patterns) if (!missing.has(p)) logs.push(join(s.workBase, p));
+    }
+  }
+
+  let finished = { tasks: 0, files: 0, missing: [] as string[] };
+  if (options.downloadFinishedTask) {
+    const done = exitCodes.flatMap((code, i) => code === 0 ? [i] : []);
+    const patterns = done.flatMap((i) =>
+      plan.tasks[i].backwardFiles.map((b) => posix.join(plan.tasks[i].taskWorkPath, b))
+    );
+    const got = await s.exec.collect(undefined, [...new Set(patterns)]);
+    finished = { tasks: done.length, files: got.files, missing: [...got.missing] };
+    const records: JournalRecord[] = [];
+    for (const pj of plan.jobs) {
+      const fresh = pj.tasks.filter((i) =>
+        exitCodes[i] === 0 && !s.jobState(pj.hash)?.collected.has(plan.tasks[i].hash)
+      ).map((i) => plan.tasks[i]);
+      if (fresh.length === 0) continue;
+      const missing: Record<string, string[]> = {};
+      for (const t of fresh) {
+        const lost = t.backwardFiles.map((b) => posix.join(t.taskWorkPath, b))
+          .filter((p) => got.missing.includes(p));
+        if (lost.length > 0) missing[t.hash] = lost;
+      }
+      records.push({
+        t: "collected",
+        job: pj.hash,
+        tasks: fresh.map((t) => t.hash),
+        missing,
+        at: s.clock.now(),
+      });
+    }
+    await s.record(records);
+  }
+
+  let cleaned: string | undefined;
+  if (options.clean) {
+    const live = hashes.filter((h) => ["live", "recover"].includes(s.phase(h).phase));
+    if (live.length > 0) {
+      throw new StateError(
+        `Cannot clean run "${plan.runId}": ${live.length} jobs may still be queued or running; cancel them first`,
+        s.journal.path,
+      );
+    }
+    cleaned = await s.exec.clean();
+    await s.record([{ t: "cleaned", at: s.clock.now() }], true);
+  }
+  return { runId: plan.runId, exitCodes, reset, logs, finished, cleaned };
 }

@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import { reportBundle } from "../display/html.ts";
-import { defineDisplay } from "../display/jupyter.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { FailureClass } from "../executor/failure.ts";
 import type { RunState } from "../state/run_state.ts";
+import { phaseOf } from "./phase.ts";
 
 /**
  * A job's state in a report. `cancelled`: its latest attempt was cancelled on request and no
@@ -93,7 +92,8 @@ export function buildReport(
   const jobs = plan.jobs.map((pj): JobReport => {
     for (const i of pj.tasks) taskJob[i] = pj.hash;
     const j = state.jobs.get(pj.hash);
-    const live = j?.submitted && (!j.ended || j.ended.attempt < j.submitted.attempt);
+    const phase = phaseOf(j).phase;
+    const live = phase === "live";
     const ended = j?.ended;
     return {
       hash: pj.hash,
@@ -135,6 +135,5 @@ export function buildReport(
     journal: info.journal,
     durationMs: info.durationMs,
   };
-  // Shown by the Deno Jupyter kernel; not enumerable, so JSON and deep equality never see it.
-  return defineDisplay(report, () => reportBundle(report));
+  return report;
 }

@@ -1,23 +1,28 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { mapLimit } from "../_map_limit.ts";
 import { ConnectionError } from "../errors.ts";
+import type { Target } from "../executor/executor.ts";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/validate.ts";
-import { permissions } from "../plan/permissions.ts";
-import { STATE_DIR } from "../shell/job_script.ts";
-import type { Target } from "../executor/batch/scheduler.ts";
-import { Journal } from "../state/journal.ts";
-import { phaseOf, type ResolvedRunOptions, RunContext, sleep } from "./context.ts";
 import { cancelLive, dropIfEnough } from "./cancel.ts";
 import { collect, collectCommon } from "./collect.ts";
 import type { RunEvent } from "./events.ts";
 import { checkPermissions } from "./permission_check.ts";
+import { permissions } from "./permissions.ts";
+import { MIN_INTERVAL_MS, nextInterval } from "./policy/poll_interval.ts";
+import {
+  queueRoom,
+  type QueueWindow,
+  queueWindow,
+  widenQueueWindow,
+} from "./policy/queue_window.ts";
+import { mayRetry, retryDelaySeconds, submitBackoffMs } from "./policy/retry.ts";
+import { pollLive } from "./poll.ts";
+import { preflight } from "./preflight.ts";
 import { buildReport, type RunReport } from "./report.ts";
-import { preflight, stage } from "./stage.ts";
-import { type Submission, submit, SUBMIT_BATCH } from "./submit.ts";
-import { queueRoom, queueWindow, widenQueueWindow } from "./queue_window.ts";
-import { poll } from "./watch.ts";
+import { type Clock, RunSession } from "./session.ts";
+import { type Submission, submit } from "./submit.ts";
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -45,6 +50,12 @@ export interface RunOptions {
   readonly clean?: boolean;
   /** On abort: `"detach"` leaves jobs running for the next run to re-attach; `"cancel"` cancels them. @default "detach" */
   readonly onAbort?: "detach" | "cancel";
+  /**
+   * `"end"` runs until every job is done; `"submitted"` returns once every job is submitted
+   * (dpdispatcher's `exit_on_submit`), queueing them all at once: the jobs keep running, and the
+   * next `run()` re-attaches to collect them. @default "end"
+   */
+  readonly until?: "end" | "submitted";
 }
 
 const optionsSchema = z.object({
@@ -61,276 +72,315 @@ const optionsSchema = z.object({
   throwOnFailure: z.boolean().default(true),
   clean: z.boolean().default(false),
   onAbort: z.enum(["detach", "cancel"]).default("detach"),
+  until: z.enum(["end", "submitted"]).default("end"),
 }).strict();
 
+/** Run options with defaults filled. */
+export type ResolvedRunOptions = z.output<typeof optionsSchema>;
+
 /** Validates run options; a `TypeError` names the bad field. */
-export function resolveRunOptions(
-  options: RunOptions = {},
-): ResolvedRunOptions & z.output<typeof optionsSchema> {
+export function resolveRunOptions(options: RunOptions = {}): ResolvedRunOptions {
   return parseWith(optionsSchema, options, "run");
 }
 
-const MIN_INTERVAL = 250;
-const MAX_INTERVAL = 15_000;
 const MAX_STATUS_ERRORS = 20;
 const SETTLE_AT_ONCE = 6;
 
 /**
- * Executes a plan on a target: preflight, lock and journal, stage, then a loop that settles
- * ended jobs, submits what is due and polls what is live, until every job is final.
- * A fresh run and a recovery are the same loop over the journal's state.
+ * Executes a plan on a target: permissions and preflight, lock and journal, stage, then a loop
+ * that settles ended jobs, submits what is due and polls what is live, until every job is final
+ * (or, with `until: "submitted"`, submitted). A fresh run and a recovery are the same loop over
+ * the journal's state.
  */
 export async function runPlan(
   plan: Plan,
   target: Target,
-  options: ResolvedRunOptions & { clean: boolean },
-  emit: (event: RunEvent) => void,
+  options: ResolvedRunOptions,
+  hooks: { readonly emit: (event: RunEvent) => void; readonly clock?: Clock },
 ): Promise<RunReport> {
-  const begun = Date.now();
   // Under Deno, every missing permission at once, before anything is touched.
   checkPermissions(plan.runId, permissions(plan, target));
-  const workBase = resolve(plan.workBase);
-  await preflight(plan, workBase);
-  const stateDir = join(workBase, STATE_DIR);
-  await using journal = await Journal.open(stateDir, plan.runId);
-  const resumed = journal.records.length > 0;
-  const conn = await target.transport.connect({
-    onWarning: (message) => emit({ type: "warning", message }),
+  await preflight(plan, resolve(plan.workBase));
+  await using s = await RunSession.open(plan, target, hooks);
+  const begun = s.clock.now();
+  if (!s.resumed) await s.recordStart(begun);
+  s.emit({
+    type: "run:start",
+    runId: plan.runId,
+    jobs: plan.jobs.length,
+    tasks: plan.tasks.length,
+    resumed: s.resumed,
+    journal: s.journal.path,
   });
-  try {
-    const ctx = RunContext.open({ plan, target, conn, journal, options, workBase, emit });
-    if (!resumed) await ctx.recordStart(begun);
-    emit({
-      type: "run:start",
-      runId: plan.runId,
-      jobs: plan.jobs.length,
-      tasks: plan.tasks.length,
-      resumed,
-      journal: journal.path,
-    });
-    if (ctx.state.stagedRoot !== undefined && ctx.state.stagedRoot !== ctx.runRoot) {
-      throw new TypeError(
-        `Invalid target: run "${plan.runId}" was staged in "${ctx.state.stagedRoot}", not "${ctx.runRoot}"; keep remoteRoot unchanged to resume it`,
-      );
-    }
-    if (!ctx.state.staged) await stage(ctx);
-    await loop(ctx);
-    await collectCommon(ctx);
-    const report = buildReport(plan, ctx.state, {
-      workBase,
-      journal: journal.path,
-      durationMs: Date.now() - begun,
-    });
-    if (options.clean && report.ok) {
-      await conn.remove(target.transport.inPlace ? ctx.jobsDir : ctx.runRoot);
-    }
-    emit({ type: "run:end", report });
-    return report;
-  } finally {
-    await conn.close();
-  }
-}
-
-async function loop(ctx: RunContext): Promise<void> {
-  const { plan, options } = ctx;
-  const notBefore = new Map<string, number>();
-  const submitErrors = new Map<string, number>();
-  const limited = new Set<string>(); // jobs held back by a queue limit
-  const memory = {
-    goneSince: new Map<string, number>(),
-    deferred: new Map<string, number>(),
-    statusAt: 0,
-  };
-  const running = new Set<string>();
-  const pendingWhy = new Map<string, string>();
-  let interval = MIN_INTERVAL;
-  let statusErrors = 0;
-  let window = queueWindow(options.maxQueued);
-  // Jobs seen running, by attempt (`<job>.<attempt>`): a resubmitted job is queued again.
-  const runKey = (job: string) => `${job}.${ctx.jobState(job)!.submitted!.attempt}`;
-  while (true) {
-    if (options.signal?.aborted) await abort(ctx);
-    let changed = false;
-    // Ended jobs download side by side: over SSH each download is a round trip.
-    const ended = plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "ended");
-    const settled = await mapLimit(ended, SETTLE_AT_ONCE, (pj) => settle(ctx, pj.hash, notBefore));
-    changed = settled.some(Boolean) || changed;
-    changed = (await dropIfEnough(ctx)) || changed;
-
-    // One batch of new attempts per pass: with thousands of jobs, those that end meanwhile are
-    // collected between batches, not only once the last sbatch returned (a minute later at
-    // N = 1,000). A queueing scheduler gets no more than the window lets wait in its queue.
-    // Recovered intents all go at once, outside the window: they are looked up with one
-    // command, and most were queued before the crash.
-    const all = dueSubmissions(ctx, notBefore);
-    const fresh = all.filter((s) => !s.recovered);
-    const windowRoom = ctx.target.scheduler.queues
-      ? queueRoom(window, liveJobs(ctx).filter((job) => !running.has(runKey(job))).length)
-      : Infinity;
-    const take = Math.min(SUBMIT_BATCH, windowRoom);
-    const held = fresh.length > take && windowRoom < SUBMIT_BATCH;
-    const due = [...all.filter((s) => s.recovered), ...fresh.slice(0, take)];
-    if (due.length > 0) {
-      for (const s of due) notBefore.delete(s.job);
-      const errors = await submit(ctx, due);
-      if (errors.size < due.length) changed = true;
-      // Jobs refused alike (a link dropped under a whole batch) make one warning, not one each.
-      const warn = new Map<string, string[]>();
-      for (const [job, { error, kind }] of errors) {
-        if (kind === "fatal") {
-          await ctx.finalize(job, "failed", `could not be submitted: ${error}`);
-          continue;
-        }
-        // Transient errors back off exponentially (up to a minute) and never end the run; a full
-        // queue keeps the job here and tries again as other jobs end.
-        const count = (submitErrors.get(job) ?? 0) + 1;
-        submitErrors.set(job, count);
-        if (kind === "limit") limited.add(job);
-        else limited.delete(job);
-        notBefore.set(
-          job,
-          Date.now() + Math.min(1000 * 2 ** (count - 1), kind === "limit" ? 120_000 : 60_000),
-        );
-        const what = kind === "limit"
-          ? "queue limit reached; will submit when room frees"
-          : `try ${count}`;
-        const key = `(${what}): ${error}`;
-        warn.set(key, [...warn.get(key) ?? [], ctx.job(job).name]);
-      }
-      for (const [key, names] of warn) {
-        const which = names.length === 1
-          ? `job "${names[0]}"`
-          : `${names.length} jobs ("${names[0]}", ...)`;
-        ctx.emit({ type: "warning", message: `Cannot submit ${which} ${key}` });
-      }
-    }
-
-    const live = liveJobs(ctx);
-    const waiting = plan.jobs.filter((pj) =>
-      ["ended", "recover", "new"].includes(phaseOf(ctx.jobState(pj.hash)))
+  if (s.state.stagedRoot !== undefined && s.state.stagedRoot !== s.exec.runRoot) {
+    throw new TypeError(
+      `Invalid target: run "${plan.runId}" was staged in "${s.state.stagedRoot}", not "${s.exec.runRoot}"; keep remoteRoot unchanged to resume it`,
     );
-    if (live.length === 0 && waiting.length === 0) return;
-    const nextDue = Math.min(...waiting.map((pj) => notBefore.get(pj.hash) ?? Date.now()));
-    // Jobs held back by the window wait for the next poll to make room, not for a due time.
-    const delay = live.length > 0
-      ? held ? interval : Math.min(interval, nextDue - Date.now())
-      : nextDue - Date.now();
-    ctx.emit({ type: "poll", live: live.length, interval: Math.max(delay, 0) / 1000 });
-    await sleep(delay, options.signal);
+  }
+  await stageOnce(s);
+  const untilSubmitted = options.until === "submitted";
+  await loop(s, { ...options, maxQueued: untilSubmitted ? Infinity : options.maxQueued });
+  if (!untilSubmitted) await collectCommon(s);
+  const report = buildReport(plan, s.state, {
+    workBase: s.workBase,
+    journal: s.journal.path,
+    durationMs: s.clock.now() - begun,
+  });
+  if (options.clean && report.ok) await s.exec.clean();
+  s.emit({ type: "run:end", report });
+  return report;
+}
+
+/** Uploads inputs and writes scripts once per run; journals `staged` and says so. */
+export async function stageOnce(s: RunSession): Promise<{ files: number; bytes: number }> {
+  if (s.state.staged) return { files: 0, bytes: 0 };
+  const staged = await s.exec.stage();
+  await s.record([{
+    t: "staged",
+    files: staged.files,
+    bytes: staged.bytes,
+    root: s.exec.runRoot,
+    at: s.clock.now(),
+  }], true);
+  s.emit({ type: "stage:done", ...staged });
+  return staged;
+}
+
+/** What the loop carries from pass to pass. */
+interface LoopState {
+  /** Earliest time each job may be (re)submitted. */
+  readonly notBefore: Map<string, number>;
+  /** Refused submissions of each job in a row. */
+  readonly submitErrors: Map<string, number>;
+  /** Jobs held back by a full queue. */
+  readonly limited: Set<string>;
+  /** Attempts seen running (`<job>.<attempt>`): a resubmitted job is queued again. */
+  readonly running: Set<string>;
+  /** The last pending reason said of each job. */
+  readonly pendingWhy: Map<string, string>;
+  interval: number;
+  statusErrors: number;
+  window: QueueWindow;
+}
+
+async function loop(s: RunSession, options: ResolvedRunOptions): Promise<void> {
+  const ls: LoopState = {
+    notBefore: new Map(),
+    submitErrors: new Map(),
+    limited: new Set(),
+    running: new Set(),
+    pendingWhy: new Map(),
+    interval: MIN_INTERVAL_MS,
+    statusErrors: 0,
+    window: queueWindow(options.maxQueued),
+  };
+  while (true) {
+    if (options.signal?.aborted) await abort(s, options);
+    let changed = await settleEnded(s, ls, options);
+    changed = (await dropIfEnough(s)) || changed;
+    const sent = await submitDue(s, ls, options.signal);
+    changed = sent.changed || changed;
+    const live = s.live();
+    const waiting = s.plan.jobs.filter((pj) =>
+      ["ended", "recover", "new"].includes(s.phase(pj.hash).phase)
+    );
+    if (waiting.length === 0 && (live.length === 0 || options.until === "submitted")) return;
+    await pause(s, ls, { live: live.length, waiting, held: sent.held, signal: options.signal });
     if (options.signal?.aborted) continue;
-    if (live.length > 0) {
-      try {
-        const result = await poll(ctx, live, memory);
-        statusErrors = 0;
-        if (result.asked) window = widenQueueWindow(window, { held, pending: result.pending.size });
-        if (result.ended > 0) {
-          changed = true;
-          // Room may have freed for jobs held back by a queue limit.
-          // One held job per job that ended, so a full queue is not hammered.
-          let room = result.ended;
-          for (const job of limited) {
-            if (room-- <= 0) break;
-            if (notBefore.has(job)) notBefore.set(job, 0);
-          }
-        }
-        for (const job of result.running) {
-          if (running.has(runKey(job))) continue;
-          running.add(runKey(job));
-          // A job that left the queue made room for one held back: poll again soon.
-          if (held) changed = true;
-          ctx.emit({
-            type: "job:running",
-            job,
-            name: ctx.job(job).name,
-            id: ctx.jobState(job)!.submitted!.id,
-          });
-        }
-        for (const [job, reason] of result.pending) {
-          if (pendingWhy.get(job) === reason) continue;
-          pendingWhy.set(job, reason);
-          ctx.emit({ type: "job:pending", job, name: ctx.job(job).name, reason });
-        }
-      } catch (e) {
-        const lost = e instanceof ConnectionError && !e.retryable;
-        if (lost || ++statusErrors >= MAX_STATUS_ERRORS) throw e;
-        ctx.emit({
-          type: "warning",
-          message: `Cannot check job status (try ${statusErrors}): ${(e as Error).message}`,
-        });
-      }
-    }
-    interval = options.pollInterval
-      ? options.pollInterval * 1000
-      : changed
-      ? MIN_INTERVAL
-      : Math.min(interval * 1.5, MAX_INTERVAL);
+    if (live.length > 0) changed = (await pollStep(s, ls, sent.held)) || changed;
+    ls.interval = nextInterval(ls.interval, { changed, fixedSeconds: options.pollInterval });
   }
 }
 
-/** The jobs with an attempt submitted and not yet ended. */
-function liveJobs(ctx: RunContext): string[] {
-  return ctx.plan.jobs.filter((pj) => phaseOf(ctx.jobState(pj.hash)) === "live").map((pj) =>
-    pj.hash
-  );
-}
-
-/** New jobs, recovered intents, and retries whose backoff has passed. */
-function dueSubmissions(ctx: RunContext, notBefore: Map<string, number>): Submission[] {
-  const now = Date.now();
-  const due: Submission[] = [];
-  for (const pj of ctx.plan.jobs) {
-    const j = ctx.jobState(pj.hash);
-    const phase = phaseOf(j);
-    if ((notBefore.get(pj.hash) ?? 0) > now) continue;
-    if (phase === "new") due.push({ job: pj.hash, attempt: j?.attempts ?? 0, recovered: false });
-    else if (phase === "recover") due.push({ job: pj.hash, attempt: j!.intent!, recovered: true });
-    else if (phase === "ended" && notBefore.has(pj.hash)) {
-      due.push({ job: pj.hash, attempt: j!.attempts, recovered: false });
-    }
-  }
-  return due;
-}
-
-/** Collects an ended job's finished tasks, then finishes it, schedules a retry, or fails it. */
-async function settle(
-  ctx: RunContext,
-  job: string,
-  notBefore: Map<string, number>,
+/** Collects ended jobs' results, then finishes each, schedules its retry, or fails it. */
+async function settleEnded(
+  s: RunSession,
+  ls: LoopState,
+  options: ResolvedRunOptions,
 ): Promise<boolean> {
-  const j = ctx.jobState(job)!;
-  const ended = j.ended!;
-  await collect(ctx, job);
+  // Ended jobs download side by side: over SSH each download is a round trip.
+  const ended = s.plan.jobs.filter((pj) => s.phase(pj.hash).phase === "ended");
+  const settled = await mapLimit(ended, SETTLE_AT_ONCE, (pj) => settle(s, pj.hash, ls, options));
+  return settled.some(Boolean);
+}
+
+async function settle(
+  s: RunSession,
+  job: string,
+  ls: LoopState,
+  options: ResolvedRunOptions,
+): Promise<boolean> {
+  const p = s.phase(job);
+  if (p.phase !== "ended") return false;
+  const { ended } = p;
+  await collect(s, job);
   if (ended.ok) {
-    await ctx.finalize(job, "finished");
+    await s.finalize(job, "finished");
     return true;
   }
-  if (notBefore.has(job)) return false;
+  if (ls.notBefore.has(job)) return false;
   if (ended.cancelled) {
-    notBefore.set(job, 0);
+    ls.notBefore.set(job, 0);
     return false;
   }
-  // Someone else cancelled it: that is a decision, not an accident to retry.
-  if (j.failures <= ctx.options.retryCount && ended.failure !== "cancelled") {
-    const delay = Math.min(ctx.options.retryDelay * 2 ** (j.failures - 1), 300);
-    notBefore.set(job, ended.at + delay * 1000);
-    ctx.emit({
+  const failures = s.jobState(job)!.failures;
+  if (mayRetry({ failures, retryCount: options.retryCount, failure: ended.failure })) {
+    const delay = retryDelaySeconds(failures, options.retryDelay);
+    ls.notBefore.set(job, ended.at + delay * 1000);
+    s.emit({
       type: "job:retry",
       job,
-      name: ctx.job(job).name,
-      attempt: j.attempts,
+      name: s.job(job).name,
+      attempt: p.attempt,
       delay,
       reason: ended.reason,
     });
     return false;
   }
-  const failed = ctx.tasksOf(ctx.job(job)).filter((t) => !j.succeeded.has(t.hash));
-  await collect(ctx, job, failed);
-  await ctx.finalize(job, "failed", `${ended.reason ?? "failed"} (after ${j.attempts} attempts)`);
+  const done = s.jobState(job)!.succeeded;
+  await collect(s, job, s.tasksOf(job).filter((t) => !done.has(t.hash)));
+  await s.finalize(job, "failed", `${ended.reason ?? "failed"} (after ${p.attempt} attempts)`);
   return true;
 }
 
-async function abort(ctx: RunContext): Promise<never> {
-  if (ctx.options.onAbort === "cancel") await cancelLive(ctx, "cancelled on abort");
-  const reason = ctx.options.signal?.reason;
+/** New jobs, recovered intents, and retries whose backoff has passed. */
+function dueSubmissions(s: RunSession, ls: LoopState): Submission[] {
+  const now = s.clock.now();
+  const due: Submission[] = [];
+  for (const pj of s.plan.jobs) {
+    if ((ls.notBefore.get(pj.hash) ?? 0) > now) continue;
+    const p = s.phase(pj.hash);
+    if (p.phase === "new") due.push({ job: pj.hash, attempt: p.attempt, recovered: false });
+    else if (p.phase === "recover") due.push({ job: pj.hash, attempt: p.attempt, recovered: true });
+    else if (p.phase === "ended" && ls.notBefore.has(pj.hash)) {
+      due.push({ job: pj.hash, attempt: p.attempt, recovered: false });
+    }
+  }
+  return due;
+}
+
+const runKey = (job: string, attempt: number) => `${job}.${attempt}`;
+
+/**
+ * Submits one batch of due attempts. With thousands of jobs, those that end meanwhile are
+ * collected between batches. A queueing backend gets no more than the window lets wait in its
+ * queue. Recovered intents all go at once, outside the window: they are looked up with one
+ * command, and most were queued before the crash.
+ */
+async function submitDue(
+  s: RunSession,
+  ls: LoopState,
+  signal?: AbortSignal,
+): Promise<{ changed: boolean; held: boolean }> {
+  const all = dueSubmissions(s, ls);
+  const fresh = all.filter((b) => !b.recovered);
+  const waitingInQueue = s.live().filter((a) => !ls.running.has(runKey(a.job, a.attempt))).length;
+  const windowRoom = s.target.executor.queues ? queueRoom(ls.window, waitingInQueue) : Infinity;
+  const batch = s.target.executor.submitBatch;
+  const take = Math.min(batch, windowRoom);
+  const held = fresh.length > take && windowRoom < batch;
+  const due = [...all.filter((b) => b.recovered), ...fresh.slice(0, take)];
+  if (due.length === 0) return { changed: false, held };
+  for (const b of due) ls.notBefore.delete(b.job);
+  const errors = await submit(s, due, signal);
+  // Jobs refused alike (a link dropped under a whole batch) make one warning, not one each.
+  const warn = new Map<string, { names: string[]; error: Error }>();
+  for (const [job, { error, kind }] of errors) {
+    if (kind === "fatal") {
+      await s.finalize(job, "failed", `could not be submitted: ${error.message}`);
+      continue;
+    }
+    // Transient errors back off exponentially and never end the run; a full queue keeps the job
+    // here and tries again as other jobs end.
+    const count = (ls.submitErrors.get(job) ?? 0) + 1;
+    ls.submitErrors.set(job, count);
+    if (kind === "limit") ls.limited.add(job);
+    else ls.limited.delete(job);
+    ls.notBefore.set(job, s.clock.now() + submitBackoffMs(count, kind));
+    const what = kind === "limit"
+      ? "queue limit reached; will submit when room frees"
+      : `try ${count}`;
+    const key = `(${what}): ${error.message}`;
+    const entry = warn.get(key) ?? { names: [], error };
+    entry.names.push(s.job(job).name);
+    warn.set(key, entry);
+  }
+  for (const [key, { names, error }] of warn) {
+    const which = names.length === 1
+      ? `job "${names[0]}"`
+      : `${names.length} jobs ("${names[0]}", ...)`;
+    s.emit({ type: "warning", message: `Cannot submit ${which} ${key}`, error });
+  }
+  return { changed: errors.size < due.length, held };
+}
+
+/** Sleeps until the next poll, or until the next due submission when nothing is live. */
+async function pause(
+  s: RunSession,
+  ls: LoopState,
+  at: {
+    live: number;
+    waiting: readonly { hash: string }[];
+    held: boolean;
+    signal?: AbortSignal;
+  },
+): Promise<void> {
+  const now = s.clock.now();
+  const nextDue = Math.min(...at.waiting.map((pj) => ls.notBefore.get(pj.hash) ?? now));
+  // Jobs held back by the window wait for the next poll to make room, not for a due time.
+  const delay = at.live > 0
+    ? at.held ? ls.interval : Math.min(ls.interval, nextDue - now)
+    : nextDue - now;
+  s.emit({ type: "poll", live: at.live, interval: Math.max(delay, 0) / 1000 });
+  await s.clock.sleep(delay, at.signal);
+}
+
+/** Polls the live jobs; says which started and why others wait; frees room a limit held. */
+async function pollStep(s: RunSession, ls: LoopState, held: boolean): Promise<boolean> {
+  let changed = false;
+  try {
+    const result = await pollLive(s);
+    ls.statusErrors = 0;
+    if (result.asked) {
+      ls.window = widenQueueWindow(ls.window, { held, pending: result.pending.size });
+    }
+    if (result.ended > 0) {
+      changed = true;
+      // Room may have freed for jobs held back by a queue limit: one per job that ended.
+      let room = result.ended;
+      for (const job of ls.limited) {
+        if (room-- <= 0) break;
+        if (ls.notBefore.has(job)) ls.notBefore.set(job, 0);
+      }
+    }
+    for (const job of result.running) {
+      const p = s.phase(job);
+      if (p.phase !== "live" || ls.running.has(runKey(job, p.attempt))) continue;
+      ls.running.add(runKey(job, p.attempt));
+      // A job that left the queue made room for one held back: poll again soon.
+      if (held) changed = true;
+      s.emit({ type: "job:running", job, name: s.job(job).name, id: p.id });
+    }
+    for (const [job, reason] of result.pending) {
+      if (ls.pendingWhy.get(job) === reason) continue;
+      ls.pendingWhy.set(job, reason);
+      s.emit({ type: "job:pending", job, name: s.job(job).name, reason });
+    }
+  } catch (e) {
+    const lost = e instanceof ConnectionError && !e.retryable;
+    if (lost || ++ls.statusErrors >= MAX_STATUS_ERRORS) throw e;
+    const error = e instanceof Error ? e : new Error(String(e));
+    s.emit({
+      type: "warning",
+      message: `Cannot check job status (try ${ls.statusErrors}): ${error.message}`,
+      error,
+    });
+  }
+  return changed;
+}
+
+async function abort(s: RunSession, options: ResolvedRunOptions): Promise<never> {
+  if (options.onAbort === "cancel") await cancelLive(s, "cancelled on abort");
+  const reason = options.signal?.reason;
   throw reason ?? new DOMException("The run was aborted", "AbortError");
 }

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Plan } from "../plan/plan.ts";
 import { buildReport, type RunReport } from "./report.ts";
-import { STATE_DIR } from "../shell/job_script.ts";
+import { journalFile, runIdOfPlanFile, stateDirOf } from "../layout.ts";
 import { Journal } from "../state/journal.ts";
 import { fold } from "../state/run_state.ts";
 
@@ -18,13 +18,13 @@ import { fold } from "../state/run_state.ts";
  * ```
  */
 export async function readRuns(workBase = "."): Promise<RunReport[]> {
-  const dir = join(resolve(workBase), STATE_DIR);
+  const dir = stateDirOf(resolve(workBase));
   const names = await readdir(dir).catch(() => [] as string[]);
   const reports: RunReport[] = [];
-  for (const name of names.filter((n) => n.endsWith(".plan.json")).sort()) {
-    const runId = name.slice(0, -".plan.json".length);
+  for (const name of names.filter((n) => runIdOfPlanFile(n) !== undefined).sort()) {
+    const runId = runIdOfPlanFile(name)!;
     const plan = JSON.parse(await readFile(join(dir, name), "utf8")) as Plan;
-    const journal = join(dir, `${runId}.jsonl`);
+    const journal = journalFile(dir, runId);
     const state = fold(await Journal.read(journal));
     reports.push(buildReport(plan, state, { workBase: resolve(workBase), journal, durationMs: 0 }));
   }

@@ -1,32 +1,48 @@
+import type { Resources } from "../plan/resources.ts";
 import type { Task } from "../plan/task.ts";
+import { STATE_DIR } from "../layout.ts";
 import { quote, quoteEnv } from "./quote.ts";
-import type { ScriptJob } from "../executor/batch/scheduler.ts";
-
-/** Directory name used for dpdispatcher's own files, in the run root and in task dirs. */
-export const STATE_DIR = ".dpdispatcher";
-
-/** The directory of a run's scripts and per-attempt files, under its run root. */
-export function jobsDirOf(runRoot: string, runId: string): string {
-  return `${runRoot}/${STATE_DIR}/${runId}`;
-}
-
-/** Where a job's script lives. */
-export function scriptPath(jobsDir: string, hash: string): string {
-  return `${jobsDir}/${hash}.sh`;
-}
-
-/** Path prefix of one attempt's files: `.pid`, `.out`, `.err`, `.run` and `.end`. Flat, so no directory per job. */
-export function attemptPrefix(jobsDir: string, hash: string, attempt: number): string {
-  return `${jobsDir}/${hash}.${attempt}`;
-}
 
 /**
- * Where a task's exit code is kept, relative to the run root: one flat directory, so the job
- * needs no directory per task. In place, the run root is the work base, so a task that finished
- * under an earlier plan is still skipped.
+ * The environment variables a scheduler sets in a running job, as the job script reads them.
+ *
+ * @example Slurm's and Grid Engine's
+ * ```ts
+ * import type { SchedulerEnv } from "./job_script.ts";
+ *
+ * const slurm: SchedulerEnv = { jobId: "SLURM_JOB_ID", arrayIndex: "SLURM_ARRAY_TASK_ID", arrayBase: 0 };
+ * const sge: SchedulerEnv = { jobId: "JOB_ID", arrayIndex: "SGE_TASK_ID", arrayBase: 1 };
+ * ```
  */
-export function exitCodePath(task: Task): string {
-  return `${STATE_DIR}/tasks/${task.hash}.rc`;
+export interface SchedulerEnv {
+  /** The variable holding the job's id (`SLURM_JOB_ID`, `PBS_JOBID`); unset: the shell's PID. */
+  readonly jobId?: string;
+  /** The variable holding an array element's index (`SLURM_ARRAY_TASK_ID`, `SGE_TASK_ID`). */
+  readonly arrayIndex?: string;
+  /** The index of an array's first element: 0 (Slurm, PBS) or 1 (Grid Engine, LSF). @default 0 */
+  readonly arrayBase?: 0 | 1;
+}
+
+/** Everything a scheduler needs to write one job's script. Pure data. */
+export interface ScriptJob {
+  /** The job's stable hash. */
+  readonly hash: string;
+  /** The job's stable scheduler name, `dpd-<12 hex>`. */
+  readonly name: string;
+  /** The run this job belongs to. */
+  readonly runId: string;
+  /** The job's tasks, in run order. */
+  readonly tasks: readonly Task[];
+  /** The resources shared by every job of the run. */
+  readonly resources: Resources;
+  /** Absolute directory (on the execution side) holding the task directories. */
+  readonly runRoot: string;
+  /** Absolute directory (on the execution side) holding scripts and per-attempt state. */
+  readonly jobsDir: string;
+  /** For job-array schedulers: tasks per array element (element k runs tasks k*n .. k*n+n-1). */
+  readonly arrayChunk?: number;
+  /** The scheduler's environment: its job-id and array-index variables. */
+  readonly env: SchedulerEnv;
 }
 
 function exportLines(envs: Readonly<Record<string, string | readonly string[]>>): string[] {
@@ -130,6 +146,19 @@ dpd_end() { # (task hash, task dir, errlog)...; the end file is written last, in
   [ -z "$failed" ]
 }`;
 
+/** The line that sets `dpd_element`, the 0-based array element, from the scheduler's index. */
+function elementLine(env: SchedulerEnv): string {
+  const name = env.arrayIndex;
+  if (!name) {
+    throw new TypeError(
+      "Invalid scheduler: a job-array scheduler must name its arrayIndex variable",
+    );
+  }
+  return env.arrayBase === 1
+    ? `dpd_element=$((\${${name}:-1} - 1))`
+    : `dpd_element="\${${name}:-0}"`;
+}
+
 /**
  * Whether a task may run in the job's own shell: `exec` would replace that shell (and skip the
  * end file) and a `trap` of its own would replace ours, so such commands keep their subshell.
@@ -154,14 +183,16 @@ export function renderScript(header: string, job: ScriptJob): string {
     `# dpdispatcher job ${job.name} of run ${job.runId}; attempt number in $1 or $DPD_ATTEMPT`,
     `dpd_attempt="\${1:-\${DPD_ATTEMPT:-0}}"`,
     `dpd_root=${quote(job.runRoot)}`,
-    ...(chunk ? [`dpd_element="\${SLURM_ARRAY_TASK_ID:-0}"`] : []),
+    ...(chunk ? [elementLine(job.env)] : []),
     `dpd_prefix=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"${chunk ? `."$dpd_element"` : ""}`,
     `dpd_tasks="$dpd_root/${STATE_DIR}/tasks"`,
     `[ -d "$dpd_tasks" ] || mkdir -p "$dpd_tasks" || exit 1`,
     `# Each attempt runs at most once, even if submitted twice: creating .run is the lock.`,
     `set -C`,
     `# It holds who runs the attempt, for recovery.`,
-    `if ! { echo "\${SLURM_JOB_ID:-$$}" > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
+    `if ! { echo "${
+      job.env.jobId ? `\${${job.env.jobId}:-$$}` : "$$"
+    }" > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of ${job.name} already ran" >&2; exit 0; fi`,
     `set +C`,
     `printf -v dpd_start '%(%s)T' -1`,
     `cd "$dpd_root" || exit 1`,

@@ -1,28 +1,11 @@
 import type { PermissionNeeds } from "../../plan/permissions.ts";
 import type { Resources } from "../../plan/resources.ts";
-import type { FailureClass } from "../failure.ts";
-import type { Task } from "../../plan/task.ts";
+import type { SchedulerEnv, ScriptJob } from "../../shell/job_script.ts";
 import type { ExecResult, Transport } from "../../transports/transport.ts";
+import type { Executor, Target } from "../executor.ts";
+import type { FailureClass } from "../failure.ts";
 
-/** Everything a scheduler needs to write one job's script. Pure data. */
-export interface ScriptJob {
-  /** The job's stable hash. */
-  readonly hash: string;
-  /** The job's stable scheduler name, `dpd-<12 hex>`. */
-  readonly name: string;
-  /** The run this job belongs to. */
-  readonly runId: string;
-  /** The job's tasks, in run order. */
-  readonly tasks: readonly Task[];
-  /** The resources shared by every job of the run. */
-  readonly resources: Resources;
-  /** Absolute directory (on the execution side) holding the task directories. */
-  readonly runRoot: string;
-  /** Absolute directory (on the execution side) holding scripts and per-attempt state. */
-  readonly jobsDir: string;
-  /** For job-array schedulers: tasks per array element (element k runs tasks k*n .. k*n+n-1). */
-  readonly arrayChunk?: number;
-}
+export type { SchedulerEnv, ScriptJob };
 
 /** One job to submit: its script, attempt number and attempt directory. */
 export interface SubmitRequest {
@@ -75,6 +58,11 @@ export interface Scheduler {
   /** The script's first lines: shebang and directives (`#SBATCH ...`). */
   header(job: ScriptJob): string;
   /**
+   * The variables the scheduler sets in a running job: its id, and for arrays the element's
+   * index and the index of the first element. @default {} (the job's shell PID names it)
+   */
+  readonly env?: SchedulerEnv;
+  /**
    * Milliseconds to wait for a job's end file after the scheduler says it ended normally, before
    * calling the job lost. Jobs on other nodes write through a shared filesystem (NFS caches
    * listings); Shell jobs run beside the reader and need none. @default 0
@@ -100,6 +88,12 @@ export interface Scheduler {
   /** One argv that cancels every given job id. */
   cancelArgv(ids: readonly string[]): readonly string[];
   /**
+   * Whether the cancel command did its work: a job that had already ended is no failure, an
+   * unreachable controller is (a rerun would otherwise start a second copy beside a live job).
+   * @default exit code 0
+   */
+  parseCancel?(result: ExecResult, ids: readonly string[]): boolean;
+  /**
    * One argv that finds already-submitted attempts by their names, for recovery after a crash
    * between submitting and journaling the id. Schedulers whose submission is idempotent (Shell)
    * leave it out: resubmitting answers with the running job.
@@ -115,14 +109,14 @@ export interface Scheduler {
 }
 
 /**
- * Where jobs run: a scheduler over a transport, as made by `shell(lazyLocal())`,
- * `shell(local({ remoteRoot }))` and, later, `slurm(ssh({...}))`.
+ * Where jobs run on a batch system: a pure scheduler over a transport, as made by
+ * `shell(lazyLocal())`, `slurm(ssh({...}))`. Its executor is `batchExecutor(scheduler, transport)`.
  */
-export interface Target {
-  /** Always `"target"`. */
-  readonly kind: "target";
+export interface BatchTarget extends Target {
   /** The scheduler that turns jobs into scripts and commands. */
   readonly scheduler: Scheduler;
   /** The transport that moves files and runs commands. */
   readonly transport: Transport;
+  /** The batch executor over both. */
+  readonly executor: Executor;
 }

@@ -10,7 +10,7 @@ dpd_tasks="$dpd_root/.dpdispatcher/tasks"
 # Each attempt runs at most once, even if submitted twice: creating .run is the lock.
 set -C
 # It holds who runs the attempt, for recovery.
-if ! { echo "${SLURM_JOB_ID:-$$}" > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of dpd-819459b829f6 already ran" >&2; exit 0; fi
+if ! { echo "$$" > "$dpd_prefix.run"; } 2>/dev/null; then echo "attempt $dpd_attempt of dpd-819459b829f6 already ran" >&2; exit 0; fi
 set +C
 printf -v dpd_start '%(%s)T' -1
 cd "$dpd_root" || exit 1

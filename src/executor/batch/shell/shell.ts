@@ -1,12 +1,13 @@
+import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { quote } from "../../../shell/quote.ts";
+import { batchExecutor } from "../batch_executor.ts";
 import type {
+  BatchTarget,
   Scheduler,
   SchedulerStatus,
   SubmitOutcome,
   SubmitRequest,
-  Target,
 } from "../scheduler.ts";
 
 // Launches one attempt detached (own session, so it outlives the runner and one signal stops its
@@ -115,6 +116,9 @@ export const shellScheduler: Scheduler = Object.freeze({
     ];
   },
 
+  // kill of a job that already ended fails quietly inside the loop; the loop itself never does.
+  parseCancel: (result: ExecResult) => result.exitCode === 0,
+
   // Submit and cancel run bash (kill is its builtin); status runs ps.
   permissions: () => ({ run: ["bash", "ps"] }),
 });
@@ -131,6 +135,11 @@ export const shellScheduler: Scheduler = Object.freeze({
  * const copied = dispatch().on(shell(local({ remoteRoot: "/tmp/dpd-runs" })));
  * ```
  */
-export function shell(transport: Transport = lazyLocal()): Target {
-  return Object.freeze({ kind: "target" as const, scheduler: shellScheduler, transport });
+export function shell(transport: Transport = lazyLocal()): BatchTarget {
+  return Object.freeze({
+    kind: "target" as const,
+    scheduler: shellScheduler,
+    transport,
+    executor: batchExecutor(shellScheduler, transport),
+  });
 }

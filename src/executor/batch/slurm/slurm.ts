@@ -1,14 +1,16 @@
 import { formatClock } from "../../../plan/units.ts";
+import { capture, parseMarkers } from "../../../shell/marker_output.ts";
+import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { quote } from "../../../shell/quote.ts";
+import { batchExecutor } from "../batch_executor.ts";
 import type {
+  BatchTarget,
   Scheduler,
   SchedulerStatus,
   ScriptJob,
   SubmitOutcome,
   SubmitRequest,
-  Target,
 } from "../scheduler.ts";
 import { FATAL, PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE } from "./codes.ts";
 
@@ -56,48 +58,19 @@ const SUBMIT_FN = `dpd_sbatch() { # hash, job name, attempt, prefix, script, [ar
   printf -- '\\n--- %s rc %s\\n' "$1" "$?"
 }`;
 
-/** What sbatch printed for each job between the submit script's marker lines, and its exit code. */
-function sbatchAnswers(stdout: string): Map<string, { lines: string[]; rc?: number }> {
-  const answers = new Map<string, { lines: string[]; rc?: number }>();
-  let current: { lines: string[]; rc?: number } | undefined;
-  for (const line of stdout.split("\n")) {
-    const end = /^--- (\S+) rc (\d+)$/.exec(line);
-    if (end && answers.has(end[1])) {
-      answers.get(end[1])!.rc = Number(end[2]);
-      current = undefined;
-      continue;
-    }
-    const start = /^--- (\S+)$/.exec(line);
-    if (start) answers.set(start[1], current = { lines: [] });
-    else if (current && line.trim()) current.lines.push(line.trim());
-  }
-  return answers;
-}
-
 // One squeue for every id (array elements show as <id>_<k>); sacct only for the ids the
 // controller no longer remembers.
 function statusScript(ids: readonly string[]): string {
   const list = ids.join(",");
   const each = ids.join(" ");
-  return `q=$(squeue -h -t all -o '%i %T %r' -j ${list} 2>&1); printf -- '--- squeue %s\\n%s\\n' "$?" "$q"
+  return `${capture("squeue", `squeue -h -t all -o '%i %T %r' -j ${list}`)}
 missing=
-flat=" \${q//$'\\n'/ } "
+flat=" \${dpd_o//$'\\n'/ } "
 for id in ${each}; do case "$flat" in *" $id "*|*" \${id}_"*) ;; *) missing="$missing,$id";; esac; done
-if [ -n "$missing" ]; then s=$(sacct -X -P -n -o JobID,State,ExitCode -j "\${missing#,}" 2>&1); printf -- '--- sacct %s\\n%s\\n' "$?" "$s"; fi
+if [ -n "$missing" ]; then ${
+    capture("sacct", `sacct -X -P -n -o JobID,State,ExitCode -j "\${missing#,}"`)
+  }; fi
 true`;
-}
-
-function sections(stdout: string): Map<string, { code: number; lines: string[] }> {
-  const out = new Map<string, { code: number; lines: string[] }>();
-  let current: { code: number; lines: string[] } | undefined;
-  for (const line of stdout.split("\n")) {
-    const head = /^--- (\w+) (\d+)$/.exec(line);
-    if (head) {
-      current = { code: Number(head[2]), lines: [] };
-      out.set(head[1], current);
-    } else if (current && line.trim() !== "") current.lines.push(line.trim());
-  }
-  return out;
 }
 
 function ended(state: string, reason?: string): SchedulerStatus {
@@ -146,6 +119,7 @@ function arrayChunk(resources: ScriptJob["resources"]): number {
 function makeScheduler(array?: { throttle?: number }): Scheduler {
   return Object.freeze({
     name: array ? "slurmJobArray" : "slurm",
+    env: { jobId: "SLURM_JOB_ID", arrayIndex: "SLURM_ARRAY_TASK_ID", arrayBase: 0 as const },
     endFileGraceMs: 30_000,
     // An array job is one job here however many elements wait: a window of them bounds nothing.
     queues: !array,
@@ -172,17 +146,17 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
     },
 
     parseSubmit(result: ExecResult, requests: readonly SubmitRequest[]): readonly SubmitOutcome[] {
-      const answers = sbatchAnswers(result.stdout);
+      const answers = parseMarkers(result.stdout);
       return requests.map((r): SubmitOutcome => {
         const answer = answers.get(r.hash);
         // --parsable prints "<id>" or "<id>;<cluster>"; warnings may surround it.
         const id = answer?.lines.map((l) => /^(\d+)(?:;.*)?$/.exec(l)?.[1]).find(Boolean);
         // An id with no exit line means the script was cut off after sbatch answered: still ours.
-        if (id && (answer!.rc === 0 || answer!.rc === undefined)) return { ok: true, id };
+        if (id && (answer!.code === 0 || answer!.code === undefined)) return { ok: true, id };
         const error = answer && answer.lines.length > 0
           ? answer.lines.join(" ")
-          : answer?.rc !== undefined
-          ? `sbatch exited with code ${answer.rc} and printed nothing`
+          : answer?.code !== undefined
+          ? `sbatch exited with code ${answer.code} and printed nothing`
           : `sbatch printed no job id${result.stderr.trim() ? `: ${result.stderr.trim()}` : ""}`;
         return { ok: false, error, kind: classify(error) };
       });
@@ -196,7 +170,7 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
       result: ExecResult,
       jobs: readonly { id: string }[],
     ): ReadonlyMap<string, SchedulerStatus> {
-      const parts = sections(result.stdout);
+      const parts = parseMarkers(result.stdout);
       const squeue = parts.get("squeue");
       if (!squeue) {
         throw new Error(
@@ -218,6 +192,7 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
         }
       };
       const invalidId = squeue.lines.some((l) => /Invalid job id/i.test(l));
+      if (squeue.code === undefined) throw new Error("squeue's answer was cut off");
       if (squeue.code !== 0 && !invalidId) {
         throw new Error(`squeue exited with code ${squeue.code}: ${squeue.lines.join(" ")}`);
       }
@@ -250,6 +225,11 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
       return ["scancel", ...ids];
     },
 
+    // scancel says so, and exits non-zero, for a job that already ended: no failure to cancel.
+    parseCancel: (result: ExecResult) =>
+      result.exitCode === 0 ||
+      /invalid job id|already complet|job\/step already/i.test(result.stderr),
+
     // sbatch, squeue and sacct run inside bash scripts; only scancel is started directly.
     permissions: () => ({ run: ["bash", "scancel"] }),
 
@@ -258,8 +238,10 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
       return [
         "bash",
         "-c",
-        `q=$(squeue --me -h -t all -o '%i %j' --name=${names} 2>&1); printf -- '--- squeue %s\\n%s\\n' "$?" "$q"
-s=$(sacct -X -P -n -o JobID,JobName -S now-30days --name=${names} 2>&1); printf -- '--- sacct %s\\n%s\\n' "$?" "$s"`,
+        [
+          capture("squeue", `squeue --me -h -t all -o '%i %j' --name=${names}`),
+          capture("sacct", `sacct -X -P -n -o JobID,JobName -S now-30days --name=${names}`),
+        ].join("\n"),
       ];
     },
 
@@ -268,7 +250,7 @@ s=$(sacct -X -P -n -o JobID,JobName -S now-30days --name=${names} 2>&1); printf 
       result: ExecResult,
       requests: readonly SubmitRequest[],
     ): ReadonlyMap<string, string> {
-      const parts = sections(result.stdout);
+      const parts = parseMarkers(result.stdout);
       const squeue = parts.get("squeue");
       const sacct = parts.get("sacct");
       if (!squeue || squeue.code !== 0) {
@@ -313,11 +295,17 @@ s=$(sacct -X -P -n -o JobID,JobName -S now-30days --name=${names} 2>&1); printf 
  * const builder = dispatch({ workBase: "project" }).on(slurm(local({ remoteRoot: "/scratch/runs" })));
  * ```
  */
-export function slurm(transport?: Transport): Target {
+export function slurm(transport: Transport = lazyLocal()): BatchTarget {
+  return batchTarget(slurmScheduler, transport);
+}
+
+/** A scheduler over a transport, with their batch executor. */
+function batchTarget(scheduler: Scheduler, transport: Transport): BatchTarget {
   return Object.freeze({
     kind: "target" as const,
-    scheduler: slurmScheduler,
-    transport: transport ?? lazyLocal(),
+    scheduler,
+    transport,
+    executor: batchExecutor(scheduler, transport),
   });
 }
 
@@ -342,16 +330,15 @@ export interface SlurmJobArrayOptions {
  *   .tasks(Array.from({ length: 10 }, (_, i) => task({ command: "run", taskWorkPath: `t${i}` })));
  * ```
  */
-export function slurmJobArray(transport?: Transport, options: SlurmJobArrayOptions = {}): Target {
+export function slurmJobArray(
+  transport: Transport = lazyLocal(),
+  options: SlurmJobArrayOptions = {},
+): BatchTarget {
   const throttle = options.throttle;
   if (throttle !== undefined && (!Number.isInteger(throttle) || throttle < 1)) {
     throw new TypeError(
       `Invalid slurmJobArray.throttle: expected an integer >= 1, got ${JSON.stringify(throttle)}`,
     );
   }
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler: makeScheduler({ throttle }),
-    transport: transport ?? lazyLocal(),
-  });
+  return batchTarget(makeScheduler({ throttle }), transport);
 }

@@ -82,14 +82,16 @@ Deno.test("sbatch answers are parsed per job and errors are classed", () => {
 Deno.test("status reads squeue states, pending reasons and sacct outcomes", () => {
   const jobs = ["5", "10", "11", "12", "13", "99"].map((id) => ({ id, hash: `h${id}` }));
   const stdout = [
-    "--- squeue 0",
+    "--- squeue",
     "5 RUNNING None",
     "10 PENDING Resources",
     "13 PENDING QOSMaxJobsPerUserLimit",
     "12 TIMEOUT TimeLimit",
-    "--- sacct 0",
+    "--- squeue rc 0",
+    "--- sacct",
     "11|OUT_OF_MEMORY|0:125",
     "99|CANCELLED by 0|0:0",
+    "--- sacct rc 0",
   ].join("\n");
   const st = s.parseStatus({ exitCode: 0, stdout, stderr: "" }, jobs);
   assert.deepEqual(st.get("5"), { state: "running" });
@@ -104,14 +106,15 @@ Deno.test("status reads squeue states, pending reasons and sacct outcomes", () =
   // Accounting disabled: sacct fails, the job is simply gone and the end files decide.
   const noAcct = s.parseStatus({
     exitCode: 0,
-    stdout: "--- squeue 0\n--- sacct 1\nSlurm accounting storage is disabled\n",
+    stdout:
+      "--- squeue\n--- squeue rc 0\n--- sacct\nSlurm accounting storage is disabled\n--- sacct rc 1\n",
     stderr: "",
   }, [{ id: "7", hash: "h" }]);
   assert.deepEqual(noAcct.get("7"), { state: "gone" });
   // One purged id: squeue errors but that only means "not listed".
   const purged = s.parseStatus({
     exitCode: 0,
-    stdout: "--- squeue 1\nslurm_load_jobs error: Invalid job id specified\n",
+    stdout: "--- squeue\nslurm_load_jobs error: Invalid job id specified\n--- squeue rc 1\n",
     stderr: "",
   }, [{ id: "1", hash: "h" }]);
   assert.equal(purged.get("1")?.state, "gone");
@@ -120,7 +123,7 @@ Deno.test("status reads squeue states, pending reasons and sacct outcomes", () =
       s.parseStatus({
         exitCode: 0,
         stdout:
-          "--- squeue 1\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n",
+          "--- squeue\nslurm_load_jobs error: Unable to contact slurm controller (connect failure)\n--- squeue rc 1\n",
         stderr: "",
       }, [{ id: "1", hash: "h" }]),
     /squeue exited with code 1: .*Unable to contact/,
@@ -133,7 +136,8 @@ Deno.test("lookup finds attempts by their stable names", () => {
   assert.match(argv[2], /--name=dpd-aaa-1,dpd-bbb-0/);
   const found = s.parseLookup!({
     exitCode: 0,
-    stdout: "--- squeue 0\n4242 dpd-aaa-1\n--- sacct 0\n4242|dpd-aaa-1\n17|dpd-other-0\n",
+    stdout:
+      "--- squeue\n4242 dpd-aaa-1\n--- squeue rc 0\n--- sacct\n4242|dpd-aaa-1\n17|dpd-other-0\n--- sacct rc 0\n",
     stderr: "",
   }, requests);
   assert.deepEqual([...found], [["aaa", "4242"]]);
@@ -142,12 +146,13 @@ Deno.test("lookup finds attempts by their stable names", () => {
     s.parseLookup!({
       exitCode: 0,
       stdout:
-        "--- squeue 1\nslurm_load_jobs error: Unable to contact slurm controller\n--- sacct 0\n",
+        "--- squeue\nslurm_load_jobs error: Unable to contact slurm controller\n--- squeue rc 1\n--- sacct\n--- sacct rc 0\n",
       stderr: "",
     }, requests), /Cannot look up submitted jobs with squeue/);
   const noAcct = s.parseLookup!({
     exitCode: 0,
-    stdout: "--- squeue 0\n--- sacct 1\nSlurm accounting storage is disabled\n",
+    stdout:
+      "--- squeue\n--- squeue rc 0\n--- sacct\nSlurm accounting storage is disabled\n--- sacct rc 1\n",
     stderr: "",
   }, requests);
   assert.equal(noAcct.size, 0);
@@ -176,7 +181,7 @@ Deno.test("job arrays: one script with a case per element, --array of the unfini
   const st = target.scheduler.parseStatus({
     exitCode: 0,
     stdout:
-      "--- squeue 0\n40_0 COMPLETED None\n40_1 RUNNING None\n41_[2-3] PENDING Resources\n42_0 COMPLETED None\n42_1 OUT_OF_MEMORY None\n",
+      "--- squeue\n40_0 COMPLETED None\n40_1 RUNNING None\n41_[2-3] PENDING Resources\n42_0 COMPLETED None\n42_1 OUT_OF_MEMORY None\n--- squeue rc 0\n",
     stderr: "",
   }, [{ id: "40", hash: "x" }, { id: "41", hash: "y" }, { id: "42", hash: "z" }]);
   assert.equal(st.get("40")?.state, "running");
@@ -184,7 +189,7 @@ Deno.test("job arrays: one script with a case per element, --array of the unfini
   assert.deepEqual(st.get("42"), { state: "gone", failure: "oom", reason: undefined });
   const found = target.scheduler.parseLookup!({
     exitCode: 0,
-    stdout: "--- squeue 0\n41_[2-3] dpd-a-0\n--- sacct 0\n",
+    stdout: "--- squeue\n41_[2-3] dpd-a-0\n--- squeue rc 0\n--- sacct\n--- sacct rc 0\n",
     stderr: "",
   }, [req("a")]);
   assert.equal(found.get("a"), "41");
@@ -213,17 +218,25 @@ Deno.test("a header template file replaces the header, filled from the resources
     ),
   );
   assert.doesNotMatch(job.script, /#SBATCH --nodes/);
-  const missing = resources({
-    groupSize: 1,
-    strategy: { customizedScriptHeaderTemplateFile: `${dir}/nope.sh` },
-  });
+  // Read once, at the boundary: a missing file is refused there, naming the field.
   assert.throws(
     () =>
-      dispatch({ workBase: "/w" }).on(slurm()).with(missing).tasks(
-        task({ command: "x", taskWorkPath: "t" }),
-      ).render(),
+      resources({
+        groupSize: 1,
+        strategy: { customizedScriptHeaderTemplateFile: `${dir}/nope.sh` },
+      }),
     /customizedScriptHeaderTemplateFile: cannot read ".*nope\.sh"/,
   );
+  // Its text, not its path, is the job's identity: a moved copy is the same job; an edit is not.
+  const plan = (file: string) =>
+    dispatch({ workBase: "/w" }).on(slurm()).with({
+      groupSize: 1,
+      strategy: { customizedScriptHeaderTemplateFile: file },
+    }).tasks(task({ command: "x", taskWorkPath: "t" })).toPlan();
+  await Deno.copyFile(`${dir}/header.sh`, `${dir}/moved.sh`);
+  assert.equal(plan(`${dir}/moved.sh`).runId, plan(`${dir}/header.sh`).runId);
+  await Deno.writeTextFile(`${dir}/moved.sh`, "#!/bin/bash\n#SBATCH -N 2\n");
+  assert.notEqual(plan(`${dir}/moved.sh`).runId, plan(`${dir}/header.sh`).runId);
 });
 
 Deno.test("the submit script reads the job id past sbatch warnings and reports refusals", async () => {

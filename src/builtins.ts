@@ -1,0 +1,118 @@
+/**
+ * The one map of built-in backends: batch systems and transports by the names dpdispatcher's
+ * JSON uses (`batch_type`, `context_type`, any case) and by the names a plan records. The CLI,
+ * the compat loaders and their error messages all read it; adding a scheduler adds one entry.
+ *
+ * @module
+ */
+
+import { shell } from "./executor/batch/shell/shell.ts";
+import { slurm, slurmJobArray } from "./executor/batch/slurm/slurm.ts";
+import type { Target } from "./executor/executor.ts";
+import type { PlanTarget } from "./plan/plan.ts";
+import { lazyLocal, local } from "./transports/local.ts";
+import type { Transport } from "./transports/transport.ts";
+
+/** A built-in batch system: its dpdispatcher spelling and its target over a transport. */
+export interface BuiltinBatch {
+  /** How dpdispatcher spells its `batch_type`. */
+  readonly batchType: string;
+  /** The name a plan records (`Scheduler.name`). */
+  readonly scheduler: string;
+  /** Its target over a transport. */
+  readonly make: (transport: Transport) => Target;
+}
+
+/**
+ * The batch systems this version runs, by lower-case `batch_type`.
+ *
+ * @example
+ * ```ts
+ * import { BATCH_TYPES } from "./builtins.ts";
+ *
+ * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType)); // ["Shell", "Slurm", "SlurmJobArray"]
+ * ```
+ */
+export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze({
+  shell: { batchType: "Shell", scheduler: "shell", make: shell },
+  slurm: { batchType: "Slurm", scheduler: "slurm", make: slurm },
+  slurmjobarray: {
+    batchType: "SlurmJobArray",
+    scheduler: "slurmJobArray",
+    make: (t: Transport) => slurmJobArray(t),
+  },
+});
+
+/**
+ * Batch types dpdispatcher has that this version does not run yet, by lower-case name: refused
+ * with "not supported yet", never listed as valid.
+ */
+export const UNSUPPORTED_BATCH_TYPES: readonly string[] = Object.freeze([
+  "pbs",
+  "torque",
+  "sge",
+  "lsf",
+  "jh_unischeduler",
+  "fugaku",
+  "distributedshell",
+  "bohrium",
+  "dpcloudserver",
+  "lebesgue",
+  "openapi",
+]);
+
+/** Context types dpdispatcher has that this version does not support yet (lower case, no `Context`). */
+export const UNSUPPORTED_CONTEXT_TYPES: readonly string[] = Object.freeze([
+  "hdfs",
+  "bohrium",
+  "dpcloudserver",
+  "lebesgue",
+  "openapi",
+]);
+
+/** The context types this version supports, as dpdispatcher spells them. */
+export const CONTEXT_TYPES: readonly string[] = Object.freeze([
+  "LazyLocalContext",
+  "LocalContext",
+  "SSHContext",
+]);
+
+/**
+ * Words listing names for an error message: `"A, B or C"`.
+ *
+ * @example
+ * ```ts
+ * import { orList } from "./builtins.ts";
+ *
+ * console.log(orList(["Shell", "Slurm", "SlurmJobArray"])); // "Shell, Slurm or SlurmJobArray"
+ * ```
+ */
+export function orList(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+}
+
+/** Transports a recorded plan can be reopened with (those that need no secrets). */
+const RECORDED_TRANSPORTS: Readonly<Record<string, (o: PlanTarget["options"]) => Transport>> = {
+  lazyLocal: () => lazyLocal(),
+  local: (o) => local({ remoteRoot: String(o.remoteRoot), symlink: o.symlink === true }),
+};
+
+/**
+ * Rebuilds the target a plan recorded, or undefined when the names are not built in or its
+ * transport needs secrets (SSH).
+ *
+ * @example
+ * ```ts
+ * import { recordedTarget } from "./builtins.ts";
+ *
+ * console.log(recordedTarget({ scheduler: "shell", transport: "lazyLocal", options: {} })?.kind); // "target"
+ * console.log(recordedTarget({ scheduler: "shell", transport: "ssh", options: {} })); // undefined
+ * ```
+ */
+export function recordedTarget(recorded: PlanTarget): Target | undefined {
+  const transport = Object.hasOwn(RECORDED_TRANSPORTS, recorded.transport)
+    ? RECORDED_TRANSPORTS[recorded.transport]
+    : undefined;
+  const batch = Object.values(BATCH_TYPES).find((b) => b.scheduler === recorded.scheduler);
+  return transport && batch ? batch.make(transport(recorded.options)) : undefined;
+}
