@@ -39,3 +39,11 @@ export {
   type TransportFactory,
   type TransportSuiteOptions,
 } from "./transport_suite.ts";
+export {
+  type FakeOutcome,
+  type FakeSbatch,
+  type FakeSlurm,
+  fakeSlurm,
+  type FakeSlurmJob,
+  type FakeSlurmOptions,
+} from "./fake_slurm.ts";
