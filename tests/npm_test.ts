@@ -189,7 +189,12 @@ Deno.test({
       assert.equal(manifest.name, denoJson.name);
       assert.equal(manifest.version, denoJson.version);
       assert.equal(manifest.type, "module");
-      assert.deepEqual(Object.keys(manifest.exports).sort(), [".", "./cli", "./compat"]);
+      assert.deepEqual(Object.keys(manifest.exports).sort(), [
+        ".",
+        "./cli",
+        "./compat",
+        "./testing",
+      ]);
       for (const spec of Object.values(denoJson.imports as Record<string, string>)) {
         const name = /^npm:((?:@[^/@]+\/)?[^/@]+)/.exec(spec)?.[1];
         if (name) assert.ok(manifest.dependencies[name], `dependency ${name} is not declared`);

@@ -68,48 +68,47 @@ async function run(args: readonly string[], io: Io): Promise<number> {
   const onEvent = (e: RunEvent) => {
     tracker.apply(e);
     view.onEvent(e);
-    if (detach && e.type === "job:submitted" && tracker.allSubmitted()) {
-      controller.abort(new DOMException("Every job is submitted", "AbortError"));
-    }
   };
+  /** Says the jobs keep running without this runner: every job submitted, or interrupted. */
+  function detached(interrupted: boolean): number {
+    const c = tracker.counts();
+    // Under Slurm the queue window holds jobs back: those wait for the next run to submit them.
+    const unsubmitted = tracker.unsubmitted();
+    if (mode === "json") {
+      io.out(
+        JSON.stringify({ type: "detached", runId: plan.runId, ...c, unsubmitted, interrupted }),
+      );
+    } else {
+      const later = unsubmitted > 0 ? `; ${unsubmitted} are not submitted yet` : "";
+      io.out(
+        `run ${plan.runId}: ${interrupted ? "interrupted" : "every job is submitted"}; ${
+          c.queued + c.running - unsubmitted
+        } jobs keep running${later}. Run the same command again to collect the results, or cancel them: dpdisp cancel ${
+          plan.runId.slice(0, 8)
+        } --work-base ${plan.workBase}`,
+      );
+    }
+    return interrupted ? 130 : 0;
+  }
   const interrupt = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   process.once("SIGINT", interrupt);
   const started = Date.now();
   try {
     const report = await builder.run({
       retryCount,
-      // Leaving once every job is submitted leaves nobody to submit jobs held back.
-      maxQueued: detach ? Infinity : undefined,
+      until: detach ? "submitted" : "end",
       clean: values.clean ?? false,
       onEvent,
       signal: controller.signal,
     });
     view.stop();
+    if (detach) return detached(false);
     if (mode !== "json") io.out(summary(report, started));
     return 0;
   } catch (e) {
     view.stop();
-    if (controller.signal.aborted) {
-      const interrupted = (controller.signal.reason as Error)?.message === "Interrupted";
-      const c = tracker.counts();
-      // Under Slurm the queue window holds jobs back: those wait for the next run to submit them.
-      const unsubmitted = tracker.unsubmitted();
-      if (mode === "json") {
-        io.out(
-          JSON.stringify({ type: "detached", runId: plan.runId, ...c, unsubmitted, interrupted }),
-        );
-      } else {
-        const later = unsubmitted > 0 ? `; ${unsubmitted} are not submitted yet` : "";
-        io.out(
-          `run ${plan.runId}: ${interrupted ? "interrupted" : "every job is submitted"}; ${
-            c.queued + c.running - unsubmitted
-          } jobs keep running${later}. Run the same command again to collect the results, or cancel them: dpdisp cancel ${
-            plan.runId.slice(0, 8)
-          } --work-base ${plan.workBase}`,
-        );
-      }
-      return interrupted ? 130 : 0;
-    }
+    if (controller.signal.aborted) return detached(true);
+
     if (e instanceof RunError) {
       if (mode !== "json") {
         io.out(summary(e.report, started));

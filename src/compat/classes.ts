@@ -203,32 +203,11 @@ export class Submission {
       await dryRunPlan(plan, this.#builder.target);
       return (await recorded())!;
     }
-    // Jobs still to submit: all of a new run; of a recorded one, those not submitted yet.
-    const before = options.exitOnSubmit ? await recorded() : undefined;
-    let toSubmit = before
-      ? before.jobs.filter((j) => j.state === "pending" || j.state === "cancelled").length
-      : plan.jobs.length;
-    if (before && toSubmit === 0) return before;
-    const controller = new AbortController();
-    try {
-      return await this.#builder.run({
-        retryCount: this.#retryCount,
-        // Leaving once every job is submitted leaves nobody to submit jobs held back.
-        maxQueued: options.exitOnSubmit ? Infinity : undefined,
-        clean: options.clean ?? false,
-        signal: controller.signal,
-        onEvent: (e) => {
-          if (!options.exitOnSubmit) return;
-          if (e.type === "job:retry") toSubmit++;
-          if (e.type === "job:submitted" && --toSubmit === 0) controller.abort();
-        },
-      });
-    } catch (e) {
-      if (!controller.signal.aborted) throw e;
-      const run = await recorded();
-      if (!run) throw e;
-      return run;
-    }
+    return await this.#builder.run({
+      retryCount: this.#retryCount,
+      until: options.exitOnSubmit ? "submitted" : "end",
+      clean: options.clean ?? false,
+    });
   }
 
   /** The submission as a dpdispatcher dict (machine settings without secrets). */

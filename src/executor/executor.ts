@@ -142,6 +142,8 @@ export interface OpenOptions {
   readonly workBase: string;
   /** Receives notices in words (a dropped link, a reconnect). */
   readonly onWarning?: (message: string, error?: Error) => void;
+  /** The runner's clock, for grace periods and how often the scheduler is asked. @default Date.now */
+  readonly now?: () => number;
 }
 
 /**

@@ -109,10 +109,12 @@ export class RunSession implements AsyncDisposable {
     const workBase = resolve(plan.workBase);
     const emit = options.emit ?? (() => {});
     const journal = await Journal.open(stateDirOf(workBase), plan.runId);
+    const clock = options.clock ?? systemClock;
     try {
       const exec = await target.executor.open(plan, {
         workBase,
-        onWarning: (message) => emit({ type: "warning", message }),
+        onWarning: (message, error) => emit({ type: "warning", message, error }),
+        now: () => clock.now(),
       });
       return new RunSession({
         plan,
@@ -122,7 +124,7 @@ export class RunSession implements AsyncDisposable {
         state: fold(journal.records),
         workBase,
         emit,
-        clock: options.clock ?? systemClock,
+        clock,
       });
     } catch (e) {
       await journal.close();

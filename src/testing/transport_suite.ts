@@ -11,13 +11,13 @@ import type { Connection, Transport } from "../transports/transport.ts";
  *
  * @example
  * ```ts
- * import { test } from "node:test";
- * import { type StepContext } from "@deepmodeling/dpdispatcher/testing";
+ * import type { StepContext } from "@deepmodeling/dpdispatcher/testing";
  *
- * test("steps", async (t) => {
- *   const steps: StepContext = { step: (name, fn) => t.test(name, fn) };
- *   await steps.step("one", () => {});
- * });
+ * // Under node:test: test("my transport", (t) => testTransport(fromNodeTest(t), make, options))
+ * function fromNodeTest(t: { test(name: string, fn: () => unknown): Promise<unknown> }): StepContext {
+ *   return { step: (name, fn) => t.test(name, fn) };
+ * }
+ * console.log(typeof fromNodeTest); // "function"
  * ```
  */
 export interface StepContext {

@@ -65,7 +65,7 @@ export function batchExecutor(scheduler: Scheduler, transport: Transport): Execu
         onWarning: (message) => options.onWarning?.(message),
       });
       const runRoot = expandHome(transport.runRoot(options.workBase, plan.runId), conn.home);
-      return new BatchSession(scheduler, transport, conn, plan, options.workBase, runRoot);
+      return new BatchSession(scheduler, transport, conn, plan, options, runRoot);
     },
   });
 }
@@ -77,6 +77,7 @@ class BatchSession implements ExecutorSession {
   readonly #conn: Connection;
   readonly #plan: Plan;
   readonly #workBase: string;
+  readonly #now: () => number;
   readonly #files: AttemptFiles;
   readonly #memory: PollMemory = { goneSince: new Map(), deferred: new Map(), statusAt: 0 };
 
@@ -85,14 +86,15 @@ class BatchSession implements ExecutorSession {
     transport: Transport,
     conn: Connection,
     plan: Plan,
-    workBase: string,
+    options: OpenOptions,
     runRoot: string,
   ) {
     this.#scheduler = scheduler;
     this.#transport = transport;
     this.#conn = conn;
     this.#plan = plan;
-    this.#workBase = workBase;
+    this.#workBase = options.workBase;
+    this.#now = options.now ?? Date.now;
     this.runRoot = runRoot;
     this.#files = new AttemptFiles(plan, scheduler, runRoot);
   }
@@ -173,7 +175,7 @@ class BatchSession implements ExecutorSession {
       files: this.#files,
       graceMs: this.#transport.endFileGraceMs ?? scheduler.endFileGraceMs ?? 0,
       memory: this.#memory,
-      now: Date.now,
+      now: this.#now,
       exitCodes: (jobs) => this.exitCodes(jobs),
     }, live);
   }
