@@ -3,107 +3,12 @@ import cliProgress from "cli-progress";
 import process from "node:process";
 import type { RunEvent } from "../runner/events.ts";
 import type { RunReport } from "../runner/report.ts";
+import type { RunView } from "../runner/run_view.ts";
 import { duration, type Io } from "./_common.ts";
 
-type JobPhase = "unsubmitted" | "queued" | "running" | "finished" | "failed" | "dropped";
-
-/** Counts shown by the progress display. */
-export interface ProgressCounts {
-  /** Jobs not submitted yet, or waiting in the scheduler's queue. */
-  readonly queued: number;
-  /** Jobs running. */
-  readonly running: number;
-  /** Jobs finished (or dropped by `ratio_unfinished`). */
-  readonly done: number;
-  /** Jobs failed for good. */
-  readonly failed: number;
-  /** All jobs. */
-  readonly jobs: number;
-  /** Tasks that exited 0. */
-  readonly tasksDone: number;
-  /** All tasks. */
-  readonly tasks: number;
-}
-
-/** Folds run events into job and task counts. Pure; the renderers below only draw it. */
-export class ProgressTracker {
-  readonly #jobs = new Map<string, JobPhase>();
-  readonly #tasksDone = new Set<string>();
-  #jobCount = 0;
-  #taskCount = 0;
-
-  /** Starts from a recorded run's report (a re-attached run begins where it stood). */
-  seed(report: RunReport | undefined): void {
-    if (!report) return;
-    this.#jobCount = report.jobs.length;
-    this.#taskCount = report.tasks.length;
-    for (const job of report.jobs) {
-      this.#jobs.set(
-        job.hash,
-        job.state === "running"
-          ? "queued"
-          : job.state === "pending" || job.state === "cancelled"
-          ? "unsubmitted"
-          : job.state,
-      );
-    }
-    for (const t of report.tasks) if (t.state === "finished") this.#tasksDone.add(t.hash);
-  }
-
-  /** Applies one event. */
-  apply(e: RunEvent): void {
-    switch (e.type) {
-      case "run:start":
-        this.#jobCount = e.jobs;
-        this.#taskCount = e.tasks;
-        return;
-      case "job:submitted":
-      case "job:pending":
-        if (this.#jobs.get(e.job) !== "running" || e.type === "job:submitted") {
-          this.#jobs.set(e.job, "queued");
-        }
-        return;
-      case "job:running":
-        this.#jobs.set(e.job, "running");
-        return;
-      case "job:retry":
-        this.#jobs.set(e.job, "unsubmitted");
-        return;
-      case "job:ended":
-        for (const [task, code] of Object.entries(e.exitCodes)) {
-          if (code === 0) this.#tasksDone.add(task);
-        }
-        return;
-      case "job:final":
-        this.#jobs.set(e.job, e.state);
-        return;
-    }
-  }
-
-  /** True once no job waits to be submitted (for `--exit-on-submit`). */
-  allSubmitted(): boolean {
-    return this.unsubmitted() === 0;
-  }
-
-  /** Jobs with no attempt in the scheduler: not submitted yet, or waiting for a retry. */
-  unsubmitted(): number {
-    let sent = 0;
-    for (const phase of this.#jobs.values()) if (phase !== "unsubmitted") sent++;
-    return this.#jobCount - sent;
-  }
-
-  /** The current counts. */
-  counts(): ProgressCounts {
-    const c = { queued: 0, running: 0, done: 0, failed: 0 };
-    for (const phase of this.#jobs.values()) {
-      if (phase === "running") c.running++;
-      else if (phase === "finished" || phase === "dropped") c.done++;
-      else if (phase === "failed") c.failed++;
-    }
-    c.queued = this.#jobCount - c.running - c.done - c.failed;
-    return { ...c, jobs: this.#jobCount, tasksDone: this.#tasksDone.size, tasks: this.#taskCount };
-  }
-}
+/** The CLI draws the runner's one event fold, as the notebook does. */
+export { RunView as ProgressTracker } from "../runner/run_view.ts";
+export type { RunCounts as ProgressCounts } from "../runner/run_view.ts";
 
 /** How `submit` reports progress: a live bar, event lines, JSON lines, or nothing. */
 export type ProgressMode = "live" | "plain" | "json" | "quiet";
@@ -178,7 +83,7 @@ const LIVE_FORMAT =
 export function progressView(
   mode: ProgressMode,
   io: Io,
-  tracker: ProgressTracker,
+  tracker: RunView,
   stream: NodeJS.WritableStream = process.stdout,
 ): ProgressView {
   if (mode === "json") return { onEvent: (e) => io.out(eventJson(e)), stop: () => {} };

@@ -1,37 +1,35 @@
 import type { Plan } from "../plan/plan.ts";
 import type { RunEvent } from "../runner/events.ts";
+import { type JobState, RunView } from "../runner/run_view.ts";
 import type { LiveJob, LiveSnapshot } from "./html.ts";
 
-interface Job {
-  name: string;
-  state: LiveJob["state"];
-  attempts: number;
-  reason?: string;
-  runningSince?: number;
-  durationMs?: number;
+/** The notebook's four columns of the shared job states. */
+function shown(state: JobState): LiveJob["state"] {
+  if (state === "unsubmitted" || state === "queued") return "queued";
+  if (state === "finished" || state === "dropped") return "done";
+  return state;
 }
 
 /**
- * Folds a run's events into what a notebook shows while it runs: each job's state, attempts and
- * reason, and the counts. Every job of the plan starts queued; only events move it, so after a
- * re-attach the jobs settled earlier stay queued until the report replaces the view.
+ * What a notebook shows while a run runs: the runner's event fold ({@linkcode RunView}), drawn as
+ * each job's state, attempts and reason, and the counts. Every job of the plan starts queued;
+ * only events move it, so after a re-attach the jobs settled earlier stay queued until the
+ * report replaces the view.
  */
 export class LiveRun {
+  readonly #view: RunView;
   #runId?: string;
   #total?: number;
   #started = false;
   #resumed = false;
-  readonly #jobs = new Map<string, Job>();
   #report?: LiveSnapshot["report"];
   #error?: string;
 
   /** Starts from a plan's jobs, all queued (or from nothing when the plan is not known). */
   constructor(plan?: Plan) {
+    this.#view = new RunView(plan);
     this.#runId = plan?.runId;
     this.#total = plan?.jobs.length;
-    for (const j of plan?.jobs ?? []) {
-      this.#jobs.set(j.hash, { name: j.name, state: "queued", attempts: 0 });
-    }
   }
 
   /** Takes one event into account. */
@@ -41,46 +39,9 @@ export class LiveRun {
       this.#runId = event.runId;
       this.#total = event.jobs;
       this.#resumed = event.resumed;
-      return;
     }
-    if (event.type === "run:end") {
-      this.#report = event.report;
-      return;
-    }
-    if (!("job" in event)) return;
-    const job = this.#jobs.get(event.job) ?? { name: event.name, state: "queued", attempts: 0 };
-    this.#jobs.set(event.job, job);
-    switch (event.type) {
-      case "job:submitting":
-        job.state = "queued";
-        job.reason = undefined;
-        break;
-      case "job:submitted":
-        job.attempts++;
-        break;
-      case "job:pending":
-        job.state = "queued";
-        job.reason = event.reason;
-        break;
-      case "job:running":
-        job.state = "running";
-        job.reason = undefined;
-        job.runningSince ??= now;
-        break;
-      case "job:ended":
-        if (job.runningSince !== undefined) job.durationMs = now - job.runningSince;
-        job.runningSince = undefined;
-        if (!event.ok) job.reason = event.reason;
-        break;
-      case "job:retry":
-        job.state = "queued";
-        job.reason = `retry in ${event.delay} s${event.reason ? `: ${event.reason}` : ""}`;
-        break;
-      case "job:final":
-        job.state = event.state === "failed" ? "failed" : "done";
-        job.reason = event.reason;
-        break;
-    }
+    if (event.type === "run:end") this.#report = event.report;
+    this.#view.apply(event, now);
   }
 
   /** The run stopped with an error (a `RunError` still carries its report). */
@@ -90,9 +51,9 @@ export class LiveRun {
 
   /** What is known now. JSON-safe. */
   snapshot(): LiveSnapshot {
-    const jobs = [...this.#jobs.values()].map((j): LiveJob => ({
+    const jobs = this.#view.jobs().map((j): LiveJob => ({
       name: j.name,
-      state: j.state,
+      state: shown(j.state),
       attempts: j.attempts,
       durationMs: j.durationMs,
       reason: j.reason,
