@@ -277,12 +277,8 @@ export async function testTransport(
       }
       assert.equal(await exists(join(back, "in/logs/z.txt")), false, "z.txt was not uploaded");
       // A copied directory keeps its empty subdirectories, both ways (as cp -r and tar do).
-      // KNOWN: the local transport (copyEntries) copies only files, so it makes no empty
-      // directory on either side; ssh (tar) and the fake keep them. Exempt until it is fixed.
-      if (transport.name !== "local") {
-        if (canExec) assert.ok(await isDir(c, `${root}/in/dir/empty/sub`), "empty dir not sent");
-        assert.ok(await exists(join(back, "in/dir/empty/sub")), "empty dir not brought back");
-      }
+      if (canExec) assert.ok(await isDir(c, `${root}/in/dir/empty/sub`), "empty dir not sent");
+      assert.ok(await exists(join(back, "in/dir/empty/sub")), "empty dir not brought back");
       eq(await c.download(root, join(workBase, "back-all"), ["in/**/*.log"]), moved(2, 4));
       eq(await c.download(`${root}/no-such-dir`, back, ["x", "*.y"]), moved(0, 0, ["x", "*.y"]));
     },

@@ -59,13 +59,16 @@ export async function expand(base: string, entry: string): Promise<string[]> {
   }
 }
 
+/** Every file under `rel`, and every directory that holds none (so copies keep empty ones). */
 async function* walk(base: string, rel: string): AsyncGenerator<{ rel: string; info: Stats }> {
   const info = await stat(join(base, rel));
   if (!info.isDirectory()) {
     yield { rel, info };
     return;
   }
-  for (const name of await readdir(join(base, rel))) yield* walk(base, join(rel, name));
+  const names = await readdir(join(base, rel));
+  if (names.length === 0) yield { rel, info };
+  for (const name of names) yield* walk(base, join(rel, name));
 }
 
 /**
@@ -97,6 +100,10 @@ export async function copyEntries(
       for await (const { rel, info } of walk(from, match)) {
         const src = join(from, rel);
         const dst = join(to, rel);
+        if (info.isDirectory()) {
+          await mkdir(dst, { recursive: true });
+          continue;
+        }
         const old = await stat(dst).catch(() => undefined);
         if (old && old.size === info.size && Math.trunc(old.mtimeMs) === Math.trunc(info.mtimeMs)) {
           continue;
