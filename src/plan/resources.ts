@@ -14,9 +14,9 @@ export interface ResourcesInput {
   readonly groupSize: number;
   /** Nodes per job. @default 1 */
   readonly numberNode?: number;
-  /** CPUs per node (Slurm `--ntasks-per-node`). @default 1 */
+  /** CPUs (tasks) per node: each scheduler writes its own directive for it. @default 1 */
   readonly cpuPerNode?: number;
-  /** GPUs per node (Slurm `--gres=gpu:N`). @default 0 */
+  /** GPUs per node: each scheduler writes its own directive for it. @default 0 */
   readonly gpuPerNode?: number;
   /** Partition or queue; empty means the scheduler's default. @default "" */
   readonly queueName?: string;
@@ -51,7 +51,7 @@ export interface ResourcesInput {
   readonly appendScript?: readonly string[];
   /** Seconds to wait after each submission. @default 0 */
   readonly waitTime?: number;
-  /** Scheduler-specific extras (`customGpuLine`, `slurmJobSize`, ...). @default {} */
+  /** Scheduler-specific extras, read by the scheduler that knows them. @default {} */
   readonly kwargs?: Readonly<Record<string, JsonValue>>;
   /** Time limit: `"90m"`, `"1h30m"`, `"01:30:00"`, `"1-00:00:00"` or seconds. */
   readonly walltime?: string | number;

@@ -47,3 +47,12 @@ export {
   type FakeSlurmJob,
   type FakeSlurmOptions,
 } from "./fake_slurm.ts";
+export {
+  type ArrayFixture,
+  type Captured,
+  type HeaderFixture,
+  type SchedulerFixtures,
+  type SubmitExpectation,
+  testScheduler,
+} from "./scheduler_suite.ts";
+export { type ExecutorSuiteOptions, type TargetFactory, testExecutor } from "./executor_suite.ts";

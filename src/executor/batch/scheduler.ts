@@ -51,8 +51,8 @@ export interface Scheduler {
   /** Short name: `"shell"`, `"slurm"`, ... */
   readonly name: string;
   /**
-   * For job-array schedulers: how many tasks each array element runs, from the resources
-   * (`kwargs.slurmJobSize`). Undefined for schedulers that submit one job per job.
+   * For job-array schedulers: how many tasks each array element runs, from the resources (its
+   * own `kwargs` key). Undefined for schedulers that submit one job per job.
    */
   arrayChunk?(resources: Resources): number;
   /** The script's first lines: shebang and directives (`#SBATCH ...`). */
