@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { resourcesSchema } from "../plan/resources.ts";
 import { taskSchema } from "../plan/task.ts";
+import { BATCH_TYPES, CONTEXT_TYPES } from "../builtins.ts";
 import { machineSchema } from "./load.ts";
 
 /** The dpdispatcher inputs that {@linkcode jsonSchema} describes. */
@@ -9,8 +10,8 @@ export type SchemaKind = "machine" | "resources" | "task" | "submission";
 /** Every kind {@linkcode jsonSchema} knows, in the order `dpdisp schema --help` lists them. */
 export const SCHEMA_KINDS: readonly SchemaKind[] = ["submission", "machine", "resources", "task"];
 
-const BATCH_TYPES = ["Shell", "Slurm", "SlurmJobArray", "PBS", "Torque", "SGE", "LSF"];
-const CONTEXT_TYPES = ["LazyLocalContext", "LocalContext", "SSHContext"];
+// Editors suggest what runs: the built-ins map is the one list.
+const SUPPORTED_BATCH_TYPES = Object.values(BATCH_TYPES).map((b) => b.batchType);
 
 // Hover text for editors, keyed by snake_case key (the same text wherever the key appears).
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -20,8 +21,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   task_list: "The tasks; they are grouped into jobs of resources.group_size tasks",
   forward_common_files: "Files (relative to work_base) uploaded once for every task",
   backward_common_files: "Files or globs (relative to work_base) downloaded once at the end",
-  batch_type:
-    "Scheduler, case-insensitive: Shell, Slurm, SlurmJobArray (PBS, Torque, SGE, LSF: not supported yet)",
+  batch_type: `Scheduler, case-insensitive: ${SUPPORTED_BATCH_TYPES.join(", ")}`,
   machine_type: "Old name of batch_type",
   context_type:
     "How files and commands reach the execution side, case-insensitive, Context suffix optional",
@@ -32,8 +32,8 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   remote_profile: "Context settings (LocalContext: symlink)",
   group_size: "Tasks per job; 0 puts every task in one job",
   number_node: "Nodes per job",
-  cpu_per_node: "CPUs per node (Slurm --ntasks-per-node)",
-  gpu_per_node: "GPUs per node (Slurm --gres=gpu:N, omitted at 0)",
+  cpu_per_node: "CPUs (tasks) per node, in the scheduler's own directive",
+  gpu_per_node: "GPUs per node, in the scheduler's own directive (none at 0)",
   queue_name: "Partition or queue; empty for the scheduler's default",
   custom_flags: "Raw header lines added after the generated ones",
   strategy: "Script strategies",
@@ -111,8 +111,8 @@ function dpdispatcherKeys(node: unknown, key?: string): unknown {
     out.additionalProperties = false;
     const props = out.properties as Record<string, Node>;
     if (props.batch_type && props.machine_type) {
-      props.batch_type.anyOf = [{ enum: BATCH_TYPES }, { type: "string" }];
-      props.context_type.anyOf = [{ enum: CONTEXT_TYPES }, { type: "string" }];
+      props.batch_type.anyOf = [{ enum: SUPPORTED_BATCH_TYPES }, { type: "string" }];
+      props.context_type.anyOf = [{ enum: [...CONTEXT_TYPES] }, { type: "string" }];
       out.anyOf = [{ required: ["batch_type"] }, { required: ["machine_type"] }];
     }
   }
