@@ -1,0 +1,45 @@
+// The executor conformance suite, end to end, over every built-in target that really runs jobs
+// here: Shell in place, Shell over local copies, Slurm and Slurm job arrays (the test cluster;
+// skipped without one unless DPD_REQUIRE_SLURM=1), and Shell over SSH (the test sshd).
+import { lazyLocal, local, shell, slurm, slurmJobArray, type Target } from "../mod.ts";
+import { testExecutor } from "../src/testing/mod.ts";
+import { tempDir } from "./_helpers.ts";
+import { skipSlurm } from "./_slurm.ts";
+import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
+
+const env = sshEnv();
+const noSlurm = skipSlurm();
+
+/** Runs the suite for a target made with a fresh remote root, in a fresh work base. */
+function conforms(
+  name: string,
+  make: (remoteRoot: string) => Target,
+  { ignore = false, timeoutMs = 20_000 } = {},
+): void {
+  Deno.test({
+    name: `${name} passes the executor conformance steps`,
+    ignore,
+    fn: async (t) => {
+      const workBase = await tempDir("dpd-exec-conf-work-");
+      const remoteRoot = await sharedDir("dpd-exec-conf-root-");
+      try {
+        await testExecutor(t, () => make(remoteRoot), { workBase, timeoutMs });
+      } finally {
+        await Deno.remove(workBase, { recursive: true });
+        await Deno.remove(remoteRoot, { recursive: true });
+      }
+    },
+  });
+}
+
+conforms("shell(lazyLocal())", () => shell(lazyLocal()));
+conforms("shell(local({ remoteRoot }))", (remoteRoot) => shell(local({ remoteRoot })));
+// Other work may share the test cluster's queue: Slurm gets longer waits.
+const onSlurm = { ignore: noSlurm, timeoutMs: 45_000 };
+conforms("slurm(local({ remoteRoot }))", (root) => slurm(local({ remoteRoot: root })), onSlurm);
+conforms(
+  "slurmJobArray(local({ remoteRoot }))",
+  (root) => slurmJobArray(local({ remoteRoot: root })),
+  onSlurm,
+);
+conforms("shell(ssh)", (root) => shell(testSsh(env!, root)), { ignore: env === undefined });
