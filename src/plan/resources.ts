@@ -141,7 +141,8 @@ const schema = z.object({
   numberNode: count(1).default(1),
   cpuPerNode: count(1).default(1),
   gpuPerNode: count(0).default(0),
-  queueName: z.string().default(""),
+  // A header directive is one line: a line break would end it and run the rest as shell code.
+  queueName: z.string().regex(/^[^\n\r]*$/, "must be one line").default(""),
   customFlags: strings,
   strategy: z.object({
     ifCudaMultiDevices: z.boolean().default(false),
