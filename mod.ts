@@ -43,6 +43,13 @@ export {
   slurmJobName,
   slurmScheduler,
 } from "./src/executor/batch/slurm/slurm.ts";
+export {
+  sge,
+  sgeJobArray,
+  type SgeJobArrayOptions,
+  sgeJobName,
+  sgeScheduler,
+} from "./src/executor/batch/sge/sge.ts";
 export type { FailureClass } from "./src/executor/failure.ts";
 export type {
   BatchTarget,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { sge, sgeJobArray } from "./executor/batch/sge/sge.ts";
 import { shell } from "./executor/batch/shell/shell.ts";
 import { slurm, slurmJobArray } from "./executor/batch/slurm/slurm.ts";
 import type { Target } from "./executor/executor.ts";
@@ -30,7 +31,7 @@ export interface BuiltinBatch {
  * ```ts
  * import { BATCH_TYPES } from "./builtins.ts";
  *
- * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType)); // ["Shell", "Slurm", "SlurmJobArray"]
+ * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType)); // ["Shell", "Slurm", "SlurmJobArray", "SGE"]
  * ```
  */
 export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze({
@@ -41,6 +42,7 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
     scheduler: "slurmJobArray",
     make: (t: Transport) => slurmJobArray(t),
   },
+  sge: { batchType: "SGE", scheduler: "sge", make: sge },
 });
 
 /**
@@ -50,7 +52,6 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
 export const UNSUPPORTED_BATCH_TYPES: readonly string[] = Object.freeze([
   "pbs",
   "torque",
-  "sge",
   "lsf",
   "jh_unischeduler",
   "fugaku",
