@@ -1,20 +1,37 @@
 // The executor conformance suite, end to end, over every built-in target that really runs jobs
 // here: Shell in place, Shell over local copies, Slurm and Slurm job arrays (the test cluster;
-// skipped without one unless DPD_REQUIRE_SLURM=1), and Shell over SSH (the test sshd).
-import { lazyLocal, local, shell, slurm, slurmJobArray, type Target } from "../mod.ts";
+// skipped without one unless DPD_REQUIRE_SLURM=1), Shell over SSH (the test sshd), and Grid
+// Engine and its job arrays (scripts/start_sge.sh; required with DPD_REQUIRE_SGE=1).
+import {
+  lazyLocal,
+  local,
+  type ResourcesInput,
+  sge,
+  sgeJobArray,
+  shell,
+  slurm,
+  slurmJobArray,
+  type Target,
+} from "../mod.ts";
 import { testExecutor } from "../src/testing/mod.ts";
 import { tempDir } from "./_helpers.ts";
+import { sgeEnv } from "./_sge.ts";
 import { skipSlurm } from "./_slurm.ts";
 import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
 
 const env = sshEnv();
 const noSlurm = skipSlurm();
+const noSge = sgeEnv() === undefined;
 
 /** Runs the suite for a target made with a fresh remote root, in a fresh work base. */
 function conforms(
   name: string,
   make: (remoteRoot: string) => Target,
-  { ignore = false, timeoutMs = 20_000 } = {},
+  { ignore = false, timeoutMs = 20_000, resources }: {
+    ignore?: boolean;
+    timeoutMs?: number;
+    resources?: Partial<ResourcesInput>;
+  } = {},
 ): void {
   Deno.test({
     name: `${name} passes the executor conformance steps`,
@@ -23,7 +40,7 @@ function conforms(
       const workBase = await tempDir("dpd-exec-conf-work-");
       const remoteRoot = await sharedDir("dpd-exec-conf-root-");
       try {
-        await testExecutor(t, () => make(remoteRoot), { workBase, timeoutMs });
+        await testExecutor(t, () => make(remoteRoot), { workBase, timeoutMs, resources });
       } finally {
         await Deno.remove(workBase, { recursive: true });
         await Deno.remove(remoteRoot, { recursive: true });
@@ -43,3 +60,10 @@ conforms(
   onSlurm,
 );
 conforms("shell(ssh)", (root) => shell(testSsh(env!, root)), { ignore: env === undefined });
+const onSge = { ignore: noSge, timeoutMs: 45_000, resources: { queueName: "all.q" } };
+conforms("sge(local({ remoteRoot }))", (root) => sge(local({ remoteRoot: root })), onSge);
+conforms(
+  "sgeJobArray(local({ remoteRoot }))",
+  (root) => sgeJobArray(local({ remoteRoot: root })),
+  onSge,
+);
