@@ -4,6 +4,7 @@
  * @module
  */
 import process from "node:process";
+import { BATCH_TYPES, CONTEXT_TYPES } from "../builtins.ts";
 import { VERSION } from "../version.ts";
 import { type Command, fail, type Io } from "./_common.ts";
 import { cancel } from "./cancel.ts";
@@ -35,6 +36,11 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`
   dpdisp --version        print the version
 
 Exit codes: 0 every job finished, 1 some job failed, 2 bad input.
+
+machine.batch_type (any case): ${Object.values(BATCH_TYPES).map((b) => b.batchType).join(", ")}
+machine.context_type: ${CONTEXT_TYPES.join(", ")}
+  e.g. {"batch_type": "SGE", "context_type": "SSHContext", "remote_root": "/scratch/me",
+        "remote_profile": {"hostname": "login.hpc", "username": "me"}}
 
 Examples:
   dpdisp submit submission.json                  # run to the end; rerun to re-attach

@@ -289,3 +289,27 @@ Deno.test("the seed's SSHContext machine.json loads: ~/ remote root, profile key
     'Unknown key machine.remote_profile.totp_secert (did you mean "totp_secret"?)',
   ]);
 });
+
+Deno.test("a dpdispatcher SGE submission loads, with pe_name and job_name from its kwargs", () => {
+  for (const batch_type of ["SGE", "sge"]) {
+    const { builder } = loadSubmission({
+      work_base: "/w",
+      machine: { batch_type, context_type: "LocalContext", local_root: ".", remote_root: "/r" },
+      resources: {
+        number_node: 1,
+        cpu_per_node: 4,
+        gpu_per_node: 0,
+        queue_name: "all.q",
+        group_size: 1,
+        kwargs: { pe_name: "smp", job_name: "lammps" },
+      },
+      task_list: [{ command: "lmp", task_work_path: "t0" }],
+    });
+    assert.equal(builder.toPlan().target.scheduler, "sge");
+    const script = builder.render()[0].script;
+    assert.match(script, /^#\$ -pe smp 4$/m);
+    assert.match(script, /^#\$ -q all\.q$/m);
+    assert.match(script, /^#\$ -N lammps$/m);
+    assert.match(script, /^#\$ -S \/bin\/bash$/m);
+  }
+});
