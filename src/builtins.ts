@@ -92,6 +92,15 @@ export function orList(names: readonly string[]): string {
   return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
 }
 
+/** Every built-in target by the scheduler name a plan records (job arrays included). */
+const RECORDED_SCHEDULERS: Readonly<Record<string, (t: Transport) => Target>> = {
+  shell,
+  slurm,
+  slurmJobArray: (t) => slurmJobArray(t),
+  sge,
+  sgeJobArray: (t) => sgeJobArray(t),
+};
+
 /** Transports a recorded plan can be reopened with (those that need no secrets). */
 const RECORDED_TRANSPORTS: Readonly<Record<string, (o: PlanTarget["options"]) => Transport>> = {
   lazyLocal: () => lazyLocal(),
@@ -114,6 +123,8 @@ export function recordedTarget(recorded: PlanTarget): Target | undefined {
   const transport = Object.hasOwn(RECORDED_TRANSPORTS, recorded.transport)
     ? RECORDED_TRANSPORTS[recorded.transport]
     : undefined;
-  const batch = Object.values(BATCH_TYPES).find((b) => b.scheduler === recorded.scheduler);
-  return transport && batch ? batch.make(transport(recorded.options)) : undefined;
+  const make = Object.hasOwn(RECORDED_SCHEDULERS, recorded.scheduler)
+    ? RECORDED_SCHEDULERS[recorded.scheduler]
+    : undefined;
+  return transport && make ? make(transport(recorded.options)) : undefined;
 }
