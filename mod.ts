@@ -50,6 +50,14 @@ export {
   sgeJobName,
   sgeScheduler,
 } from "./src/executor/batch/sge/sge.ts";
+export { pbs, pbsJobArray, pbsJobName, pbsScheduler } from "./src/executor/batch/pbs/pbs.ts";
+export {
+  lsf,
+  lsfJobArray,
+  type LsfJobArrayOptions,
+  lsfJobName,
+  lsfScheduler,
+} from "./src/executor/batch/lsf/lsf.ts";
 export type { FailureClass } from "./src/executor/failure.ts";
 export type {
   BatchTarget,

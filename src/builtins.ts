@@ -6,6 +6,8 @@
  * @module
  */
 
+import { lsf, lsfJobArray } from "./executor/batch/lsf/lsf.ts";
+import { pbs, pbsJobArray } from "./executor/batch/pbs/pbs.ts";
 import { sge, sgeJobArray } from "./executor/batch/sge/sge.ts";
 import { shell } from "./executor/batch/shell/shell.ts";
 import { slurm, slurmJobArray } from "./executor/batch/slurm/slurm.ts";
@@ -31,7 +33,8 @@ export interface BuiltinBatch {
  * ```ts
  * import { BATCH_TYPES } from "./builtins.ts";
  *
- * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType)); // ["Shell", "Slurm", "SlurmJobArray", "SGE"]
+ * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType).join(", "));
+ * // "Shell, Slurm, SlurmJobArray, SGE, PBS, LSF"
  * ```
  */
 export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze({
@@ -43,6 +46,8 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
     make: (t: Transport) => slurmJobArray(t),
   },
   sge: { batchType: "SGE", scheduler: "sge", make: sge },
+  pbs: { batchType: "PBS", scheduler: "pbs", make: pbs },
+  lsf: { batchType: "LSF", scheduler: "lsf", make: lsf },
 });
 
 /**
@@ -50,9 +55,7 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
  * with "not supported yet", never listed as valid.
  */
 export const UNSUPPORTED_BATCH_TYPES: readonly string[] = Object.freeze([
-  "pbs",
   "torque",
-  "lsf",
   "jh_unischeduler",
   "fugaku",
   "distributedshell",
@@ -99,6 +102,10 @@ const RECORDED_SCHEDULERS: Readonly<Record<string, (t: Transport) => Target>> = 
   slurmJobArray: (t) => slurmJobArray(t),
   sge,
   sgeJobArray: (t) => sgeJobArray(t),
+  pbs,
+  pbsJobArray: (t) => pbsJobArray(t),
+  lsf,
+  lsfJobArray: (t) => lsfJobArray(t),
 };
 
 /** Transports a recorded plan can be reopened with (those that need no secrets). */

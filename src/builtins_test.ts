@@ -6,7 +6,7 @@ Deno.test("built-ins: every batch type and every recorded scheduler name reopens
     const t = recordedTarget({ scheduler: b.scheduler, transport: "lazyLocal", options: {} });
     assert.equal(t?.executor.record.scheduler, b.scheduler);
   }
-  for (const name of ["slurmJobArray", "sgeJobArray"]) {
+  for (const name of ["slurmJobArray", "sgeJobArray", "pbsJobArray", "lsfJobArray"]) {
     const t = recordedTarget({
       scheduler: name,
       transport: "local",

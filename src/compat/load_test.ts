@@ -70,8 +70,8 @@ Deno.test("types are case-insensitive, Context is optional, and unsupported ones
     "local",
   );
   assert.throws(
-    () => loadMachine({ batch_type: "PBS", context_type: "LazyLocal", local_root: "." }),
-    /"PBS" is not supported yet/,
+    () => loadMachine({ batch_type: "Torque", context_type: "LazyLocal", local_root: "." }),
+    /"Torque" is not supported yet/,
   );
   assert.throws(
     () => loadMachine({ ...machine, context_type: "HDFSContext" }),
@@ -312,4 +312,28 @@ Deno.test("a dpdispatcher SGE submission loads, with pe_name and job_name from i
     assert.match(script, /^#\$ -N lammps$/m);
     assert.match(script, /^#\$ -S \/bin\/bash$/m);
   }
+});
+
+Deno.test("dpdispatcher PBS and LSF machines load, in any case, with their dpdispatcher headers", () => {
+  const resources = {
+    number_node: 2,
+    cpu_per_node: 4,
+    gpu_per_node: 1,
+    queue_name: "q",
+    group_size: 1,
+  };
+  const render = (batch_type: string, kwargs = {}) =>
+    loadSubmission({
+      work_base: "/w",
+      machine: { batch_type, context_type: "LazyLocalContext", local_root: "." },
+      resources: { ...resources, kwargs },
+      task_list: [{ command: "lmp", task_work_path: "t0" }],
+    }).builder.render()[0].script;
+  for (const t of ["PBS", "pbs"]) assert.match(render(t), /^#PBS -l select=2:ncpus=4:ngpus=1$/m);
+  const lsfScript = render("LSF", { gpu_usage: true, gpu_new_syntax: true, gpu_exclusive: false });
+  assert.match(lsfScript, /^#BSUB -n 8$/m);
+  assert.match(lsfScript, /^#BSUB -R 'span\[ptile=4\]'$/m);
+  assert.match(lsfScript, /^#BSUB -gpu 'num=1:mode=shared:j_exclusive=no'$/m);
+  // Refused with a reason (in the TypeScript spelling until render errors are translated, #17).
+  assert.throws(() => render("lsf", { custom_gpu_line: ["a", "b"] }), /kwargs\.customGpuLine/);
 });
