@@ -58,6 +58,7 @@ export {
   lsfJobName,
   lsfScheduler,
 } from "./src/executor/batch/lsf/lsf.ts";
+export { torque, torqueJobName, torqueScheduler } from "./src/executor/batch/torque/torque.ts";
 export type { FailureClass } from "./src/executor/failure.ts";
 export type {
   BatchTarget,

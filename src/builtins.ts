@@ -11,6 +11,7 @@ import { pbs, pbsJobArray } from "./executor/batch/pbs/pbs.ts";
 import { sge, sgeJobArray } from "./executor/batch/sge/sge.ts";
 import { shell } from "./executor/batch/shell/shell.ts";
 import { slurm, slurmJobArray } from "./executor/batch/slurm/slurm.ts";
+import { torque } from "./executor/batch/torque/torque.ts";
 import type { Target } from "./executor/executor.ts";
 import type { PlanTarget } from "./plan/plan.ts";
 import { lazyLocal, local } from "./transports/local.ts";
@@ -34,7 +35,7 @@ export interface BuiltinBatch {
  * import { BATCH_TYPES } from "./builtins.ts";
  *
  * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType).join(", "));
- * // "Shell, Slurm, SlurmJobArray, SGE, PBS, LSF"
+ * // "Shell, Slurm, SlurmJobArray, SGE, PBS, LSF, Torque"
  * ```
  */
 export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze({
@@ -48,6 +49,7 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
   sge: { batchType: "SGE", scheduler: "sge", make: sge },
   pbs: { batchType: "PBS", scheduler: "pbs", make: pbs },
   lsf: { batchType: "LSF", scheduler: "lsf", make: lsf },
+  torque: { batchType: "Torque", scheduler: "torque", make: torque },
 });
 
 /**
@@ -55,7 +57,6 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
  * with "not supported yet", never listed as valid.
  */
 export const UNSUPPORTED_BATCH_TYPES: readonly string[] = Object.freeze([
-  "torque",
   "jh_unischeduler",
   "fugaku",
   "distributedshell",
@@ -106,6 +107,7 @@ const RECORDED_SCHEDULERS: Readonly<Record<string, (t: Transport) => Target>> = 
   pbsJobArray: (t) => pbsJobArray(t),
   lsf,
   lsfJobArray: (t) => lsfJobArray(t),
+  torque,
 };
 
 /** Transports a recorded plan can be reopened with (those that need no secrets). */

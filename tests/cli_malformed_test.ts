@@ -100,17 +100,17 @@ const CASES: readonly Case[] = [
     error: /Invalid machine\.batch_type: expected Shell, .* got "Kubernetes"/,
   },
   {
-    name: "unsupported batch type Torque",
-    change: set((s) => (machine(s).batch_type = "Torque")),
-    error: /Unsupported machine\.batch_type: "Torque" is not supported yet/,
+    name: "unsupported batch type Fugaku",
+    change: set((s) => (machine(s).batch_type = "Fugaku")),
+    error: /Unsupported machine\.batch_type: "Fugaku" is not supported yet/,
   },
   {
-    name: "unsupported batch type Fugaku (as machine_type)",
+    name: "unsupported batch type JH_UniScheduler (as machine_type)",
     change: set((s) => {
       delete machine(s).batch_type;
-      machine(s).machine_type = "fugaku";
+      machine(s).machine_type = "jh_unischeduler";
     }),
-    error: /Unsupported machine\.batch_type: "fugaku" is not supported yet/,
+    error: /Unsupported machine\.batch_type: "jh_unischeduler" is not supported yet/,
   },
   {
     name: "missing context_type",

@@ -70,8 +70,8 @@ Deno.test("types are case-insensitive, Context is optional, and unsupported ones
     "local",
   );
   assert.throws(
-    () => loadMachine({ batch_type: "Torque", context_type: "LazyLocal", local_root: "." }),
-    /"Torque" is not supported yet/,
+    () => loadMachine({ batch_type: "Fugaku", context_type: "LazyLocal", local_root: "." }),
+    /"Fugaku" is not supported yet/,
   );
   assert.throws(
     () => loadMachine({ ...machine, context_type: "HDFSContext" }),
