@@ -39,8 +39,16 @@ Exit codes: 0 every job finished, 1 some job failed, 2 bad input.
 
 machine.batch_type (any case): ${Object.values(BATCH_TYPES).map((b) => b.batchType).join(", ")}
 machine.context_type: ${CONTEXT_TYPES.join(", ")}
-  e.g. {"batch_type": "SGE", "context_type": "SSHContext", "remote_root": "/scratch/me",
-        "remote_profile": {"hostname": "login.hpc", "username": "me"}}
+Machines, one per system ("resources.kwargs" in brackets):
+  {"batch_type": "Slurm", "context_type": "SSHContext", "remote_root": "/scratch/me",
+   "remote_profile": {"hostname": "login.hpc", "username": "me"}}
+  {"batch_type": "SGE", "context_type": "LocalContext", "remote_root": "/scratch/me"}  [pe_name]
+  {"batch_type": "PBS", "context_type": "LazyLocalContext", "local_root": "./"}
+  {"batch_type": "LSF", "context_type": "LocalContext", "remote_root": "/scratch/me"}
+                                             [gpu_usage, gpu_new_syntax, custom_gpu_line]
+  {"batch_type": "Torque", "context_type": "SSHContext", "remote_root": "/home/me/runs",
+   "remote_profile": {"hostname": "torque-login", "username": "me"}}
+  {"batch_type": "Shell", "context_type": "LazyLocalContext", "local_root": "./"}
 
 Examples:
   dpdisp submit submission.json                  # run to the end; rerun to re-attach

@@ -56,3 +56,12 @@ Deno.test("bad command lines exit 2 with one line", async () => {
     assert.equal(r.err.split("\n").length, 1, args.join(" "));
   }
 });
+
+Deno.test("dpdisp --help shows a machine example for every built-in batch system", async () => {
+  const { BATCH_TYPES } = await import("../builtins.ts");
+  const top = await capture(["--help"]);
+  for (const { batchType } of Object.values(BATCH_TYPES)) {
+    if (batchType.endsWith("JobArray")) continue; // the array flavour of a system shown
+    assert.match(top.out, new RegExp(`\\{"batch_type": "${batchType}"`), batchType);
+  }
+});
