@@ -3,7 +3,6 @@ import { capture, parseMarkers } from "../../../shell/marker_output.ts";
 import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { batchExecutor } from "../batch_executor.ts";
 import type {
   BatchTarget,
   Scheduler,
@@ -15,6 +14,7 @@ import type {
 import { FATAL, QUEUE_LIMIT } from "./codes.ts";
 import { lsfHeader } from "./header.ts";
 import { baseId, readBjobs, statusById } from "./parse.ts";
+import { arrayChunkOf, attemptName, batchTarget, checkThrottle } from "../target.ts";
 
 /**
  * The LSF job name of one attempt, `<stable name>-<attempt>`: stable, so `bjobs -J` can answer
@@ -28,7 +28,7 @@ import { baseId, readBjobs, statusById } from "./parse.ts";
  * ```
  */
 export function lsfJobName(request: { name: string; attempt: number }): string {
-  return `${request.name}-${request.attempt}`;
+  return attemptName(request);
 }
 
 /** The `bjobs -o` fields the status poll reads (section 4.2 of the scheduler notes). */
@@ -199,13 +199,7 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
 
 /** Tasks per array element: `kwargs.lsfJobSize` (or `lsf_job_size`), 1 by default. */
 function arrayChunk(resources: ScriptJob["resources"]): number {
-  const size = resources.kwargs.lsfJobSize ?? resources.kwargs.lsf_job_size ?? 1;
-  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
-    throw new TypeError(
-      `Invalid resources.kwargs.lsfJobSize: expected an integer >= 1, got ${JSON.stringify(size)}`,
-    );
-  }
-  return size;
+  return arrayChunkOf(resources, "lsfJobSize", "lsf_job_size");
 }
 
 /**
@@ -242,16 +236,6 @@ function arrayChunk(resources: ScriptJob["resources"]): number {
  * ```
  */
 export const lsfScheduler: Scheduler = makeScheduler();
-
-/** A scheduler over a transport, with their batch executor. */
-function batchTarget(scheduler: Scheduler, transport: Transport): BatchTarget {
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler,
-    transport,
-    executor: batchExecutor(scheduler, transport),
-  });
-}
 
 /**
  * Runs jobs on an IBM Spectrum LSF cluster through a transport: `lsf(local({ remoteRoot }))` on
@@ -296,11 +280,6 @@ export function lsfJobArray(
   transport: Transport = lazyLocal(),
   options: LsfJobArrayOptions = {},
 ): BatchTarget {
-  const throttle = options.throttle;
-  if (throttle !== undefined && (!Number.isInteger(throttle) || throttle < 1)) {
-    throw new TypeError(
-      `Invalid lsfJobArray.throttle: expected an integer >= 1, got ${JSON.stringify(throttle)}`,
-    );
-  }
+  const throttle = checkThrottle(options.throttle, "lsfJobArray");
   return batchTarget(makeScheduler({ throttle }), transport);
 }

@@ -3,7 +3,6 @@ import { capture, parseMarkers } from "../../../shell/marker_output.ts";
 import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { batchExecutor } from "../batch_executor.ts";
 import type {
   BatchTarget,
   Scheduler,
@@ -14,6 +13,7 @@ import type {
 } from "../scheduler.ts";
 import { FATAL, HISTORY_OFF, QUEUE_LIMIT } from "./codes.ts";
 import { pbsStatuses } from "./parse.ts";
+import { arrayChunkOf, attemptName, batchTarget } from "../target.ts";
 
 /**
  * The PBS job name of one attempt, `<stable name>-<attempt>`: stable, so `qselect -N` can
@@ -27,7 +27,7 @@ import { pbsStatuses } from "./parse.ts";
  * ```
  */
 export function pbsJobName(request: { name: string; attempt: number }): string {
-  return `${request.name}-${request.attempt}`;
+  return attemptName(request);
 }
 
 function header(job: ScriptJob): string {
@@ -197,13 +197,7 @@ function makeScheduler(array: boolean): Scheduler {
 
 /** Tasks per subjob: `kwargs.pbsJobSize` (or `pbs_job_size`), 1 by default. */
 function arrayChunk(resources: ScriptJob["resources"]): number {
-  const size = resources.kwargs.pbsJobSize ?? resources.kwargs.pbs_job_size ?? 1;
-  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
-    throw new TypeError(
-      `Invalid resources.kwargs.pbsJobSize: expected an integer >= 1, got ${JSON.stringify(size)}`,
-    );
-  }
-  return size;
+  return arrayChunkOf(resources, "pbsJobSize", "pbs_job_size");
 }
 
 /**
@@ -241,16 +235,6 @@ function arrayChunk(resources: ScriptJob["resources"]): number {
  * ```
  */
 export const pbsScheduler: Scheduler = makeScheduler(false);
-
-/** A scheduler over a transport, with their batch executor. */
-function batchTarget(scheduler: Scheduler, transport: Transport): BatchTarget {
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler,
-    transport,
-    executor: batchExecutor(scheduler, transport),
-  });
-}
 
 /**
  * Runs jobs on an OpenPBS or PBS Professional cluster through a transport:

@@ -4,7 +4,6 @@ import { capture, parseMarkers } from "../../../shell/marker_output.ts";
 import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { batchExecutor } from "../batch_executor.ts";
 import type {
   BatchTarget,
   Scheduler,
@@ -15,6 +14,7 @@ import type {
 } from "../scheduler.ts";
 import { FATAL, QUEUE_LIMIT } from "./codes.ts";
 import { escapeXml, goneStatus, liveStatuses, parseQacct, parseQstatXml } from "./parse.ts";
+import { arrayChunkOf, attemptName, batchTarget, checkThrottle } from "../target.ts";
 
 /**
  * The Grid Engine job name of one attempt, `<stable name>-<attempt>`: stable, so the queue and
@@ -28,7 +28,7 @@ import { escapeXml, goneStatus, liveStatuses, parseQacct, parseQstatXml } from "
  * ```
  */
 export function sgeJobName(request: { name: string; attempt: number }): string {
-  return `${request.name}-${request.attempt}`;
+  return attemptName(request);
 }
 
 /** A string kwarg by its camelCase or snake_case names, or `fallback`. */
@@ -273,13 +273,7 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
 
 /** Tasks per array task: `kwargs.sgeJobSize` (or `sge_job_size`), 1 by default. */
 function arrayChunk(resources: ScriptJob["resources"]): number {
-  const size = resources.kwargs.sgeJobSize ?? resources.kwargs.sge_job_size ?? 1;
-  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
-    throw new TypeError(
-      `Invalid resources.kwargs.sgeJobSize: expected an integer >= 1, got ${JSON.stringify(size)}`,
-    );
-  }
-  return size;
+  return arrayChunkOf(resources, "sgeJobSize", "sge_job_size");
 }
 
 /**
@@ -320,16 +314,6 @@ function arrayChunk(resources: ScriptJob["resources"]): number {
  * ```
  */
 export const sgeScheduler: Scheduler = makeScheduler();
-
-/** A scheduler over a transport, with their batch executor. */
-function batchTarget(scheduler: Scheduler, transport: Transport): BatchTarget {
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler,
-    transport,
-    executor: batchExecutor(scheduler, transport),
-  });
-}
 
 /**
  * Runs jobs on a Son of Grid Engine cluster through a transport: `sge(local({ remoteRoot }))` on
@@ -375,11 +359,6 @@ export function sgeJobArray(
   transport: Transport = lazyLocal(),
   options: SgeJobArrayOptions = {},
 ): BatchTarget {
-  const throttle = options.throttle;
-  if (throttle !== undefined && (!Number.isInteger(throttle) || throttle < 1)) {
-    throw new TypeError(
-      `Invalid sgeJobArray.throttle: expected an integer >= 1, got ${JSON.stringify(throttle)}`,
-    );
-  }
+  const throttle = checkThrottle(options.throttle, "sgeJobArray");
   return batchTarget(makeScheduler({ throttle }), transport);
 }

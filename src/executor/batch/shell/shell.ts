@@ -1,7 +1,6 @@
 import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { batchExecutor } from "../batch_executor.ts";
 import type {
   BatchTarget,
   Scheduler,
@@ -9,6 +8,7 @@ import type {
   SubmitOutcome,
   SubmitRequest,
 } from "../scheduler.ts";
+import { batchTarget } from "../target.ts";
 
 // Launches one attempt detached (own session, so it outlives the runner and one signal stops its
 // whole process group). Idempotent: the attempt directory is the lock, so launching the same
@@ -136,10 +136,5 @@ export const shellScheduler: Scheduler = Object.freeze({
  * ```
  */
 export function shell(transport: Transport = lazyLocal()): BatchTarget {
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler: shellScheduler,
-    transport,
-    executor: batchExecutor(shellScheduler, transport),
-  });
+  return batchTarget(shellScheduler, transport);
 }

@@ -3,7 +3,6 @@ import { capture, parseMarkers } from "../../../shell/marker_output.ts";
 import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { batchExecutor } from "../batch_executor.ts";
 import type {
   BatchTarget,
   Scheduler,
@@ -13,10 +12,11 @@ import type {
   SubmitRequest,
 } from "../scheduler.ts";
 import { FATAL, PENDING_WORDS, QUEUE_LIMIT, SLURM_ENDED, SLURM_LIVE } from "./codes.ts";
+import { arrayChunkOf, attemptName, batchTarget, checkThrottle } from "../target.ts";
 
 /** The Slurm job name of one attempt: stable, so the queue can answer "was it submitted?". */
 export function slurmJobName(request: { name: string; attempt: number }): string {
-  return `${request.name}-${request.attempt}`;
+  return attemptName(request);
 }
 
 function header(job: ScriptJob): string {
@@ -105,15 +105,7 @@ export const slurmScheduler: Scheduler = makeScheduler();
 
 /** Tasks per array element: dpdispatcher's `slurm_job_size` (kwargs), 1 by default. */
 function arrayChunk(resources: ScriptJob["resources"]): number {
-  const size = resources.kwargs.slurmJobSize ?? resources.kwargs.slurm_job_size ?? 1;
-  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
-    throw new TypeError(
-      `Invalid resources.kwargs.slurmJobSize: expected an integer >= 1, got ${
-        JSON.stringify(size)
-      }`,
-    );
-  }
-  return size;
+  return arrayChunkOf(resources, "slurmJobSize", "slurm_job_size");
 }
 
 function makeScheduler(array?: { throttle?: number }): Scheduler {
@@ -299,16 +291,6 @@ export function slurm(transport: Transport = lazyLocal()): BatchTarget {
   return batchTarget(slurmScheduler, transport);
 }
 
-/** A scheduler over a transport, with their batch executor. */
-function batchTarget(scheduler: Scheduler, transport: Transport): BatchTarget {
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler,
-    transport,
-    executor: batchExecutor(scheduler, transport),
-  });
-}
-
 /** Options of {@linkcode slurmJobArray}. */
 export interface SlurmJobArrayOptions {
   /** At most this many array elements run at once (`--array=0-99%10`). */
@@ -334,11 +316,6 @@ export function slurmJobArray(
   transport: Transport = lazyLocal(),
   options: SlurmJobArrayOptions = {},
 ): BatchTarget {
-  const throttle = options.throttle;
-  if (throttle !== undefined && (!Number.isInteger(throttle) || throttle < 1)) {
-    throw new TypeError(
-      `Invalid slurmJobArray.throttle: expected an integer >= 1, got ${JSON.stringify(throttle)}`,
-    );
-  }
+  const throttle = checkThrottle(options.throttle, "slurmJobArray");
   return batchTarget(makeScheduler({ throttle }), transport);
 }

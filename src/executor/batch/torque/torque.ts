@@ -3,7 +3,6 @@ import { capture, parseMarkers } from "../../../shell/marker_output.ts";
 import { quote } from "../../../shell/quote.ts";
 import { lazyLocal } from "../../../transports/local.ts";
 import type { ExecResult, Transport } from "../../../transports/transport.ts";
-import { batchExecutor } from "../batch_executor.ts";
 import type {
   BatchTarget,
   Scheduler,
@@ -14,6 +13,7 @@ import type {
 } from "../scheduler.ts";
 import { FATAL, QUEUE_LIMIT } from "./codes.ts";
 import { parseQstatFull, statusesOf } from "./parse.ts";
+import { attemptName, batchTarget } from "../target.ts";
 
 /**
  * The Torque job name of one attempt, `<stable name>-<attempt>`: stable, so a listing of the
@@ -27,7 +27,7 @@ import { parseQstatFull, statusesOf } from "./parse.ts";
  * ```
  */
 export function torqueJobName(request: { name: string; attempt: number }): string {
-  return `${request.name}-${request.attempt}`;
+  return attemptName(request);
 }
 
 // dpdispatcher's Torque header is `#!/bin/bash -l`, `#PBS -l nodes=N:ppn=C[:gpus=G]`, `#PBS -j
@@ -230,10 +230,5 @@ function read(result: ExecResult, what: string) {
  * ```
  */
 export function torque(transport: Transport = lazyLocal()): BatchTarget {
-  return Object.freeze({
-    kind: "target" as const,
-    scheduler: torqueScheduler,
-    transport,
-    executor: batchExecutor(torqueScheduler, transport),
-  });
+  return batchTarget(torqueScheduler, transport);
 }
