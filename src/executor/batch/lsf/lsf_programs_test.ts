@@ -2,42 +2,15 @@
 // that print the outputs in testdata/ and log their argv, environment, directory and stdin.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { ExecResult } from "../../../transports/transport.ts";
+import { calls, runWith, standIns } from "../_fixtures.ts";
 import type { SubmitRequest } from "../scheduler.ts";
 import { lsfJobArray, lsfScheduler as s } from "./lsf.ts";
 
 const TESTDATA = fileURLToPath(new URL("./testdata", import.meta.url));
 const FIELDS = "jobid job_name stat exit_code exit_reason pend_reason";
 
-/** A temporary bin directory with the given stand-ins, and the log they append their argv to. */
-async function standIns(scripts: Record<string, string>): Promise<{ bin: string; log: string }> {
-  const bin = await Deno.makeTempDir();
-  const log = `${bin}/calls.log`;
-  for (const [name, body] of Object.entries(scripts)) {
-    // Each call logs its name and words, one line, words separated by "|".
-    const logLine = `(IFS='|'; echo "${name}|$*") >> "$DPD_LOG"`;
-    await Deno.writeTextFile(`${bin}/${name}`, `#!/bin/bash\n${logLine}\n${body}\n`);
-    await Deno.chmod(`${bin}/${name}`, 0o755);
-  }
-  return { bin, log };
-}
-
-function run(argv: readonly string[], where: { bin: string; log: string }): ExecResult {
-  const r = new Deno.Command(argv[0], {
-    args: argv.slice(1) as string[],
-    env: { PATH: `${where.bin}:${Deno.env.get("PATH")}`, DPD_LOG: where.log, TESTDATA },
-  }).outputSync();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { exitCode: r.code, stdout: text(r.stdout), stderr: text(r.stderr) };
-}
-
-const calls = (log: string) => {
-  try {
-    return Deno.readTextFileSync(log).trim().split("\n").map((l) => l.split("|"));
-  } catch {
-    return [];
-  }
-};
+const run = (argv: readonly string[], where: { bin: string; log: string }) =>
+  runWith(argv, where, { TESTDATA });
 
 const req = (hash: string, dir = "/r/jobs"): SubmitRequest => ({
   hash,

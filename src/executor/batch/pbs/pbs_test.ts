@@ -5,33 +5,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dispatch } from "../../../api/dispatch.ts";
 import { resources, type ResourcesInput } from "../../../plan/resources.ts";
 import { task } from "../../../plan/task.ts";
+import { marked, out, req, submitted, testdata } from "../_fixtures.ts";
 import { type SchedulerFixtures, testScheduler } from "../../../testing/scheduler_suite.ts";
-import type { ExecResult } from "../../../transports/transport.ts";
-import type { SchedulerStatus, SubmitRequest } from "../scheduler.ts";
+import type { SchedulerStatus } from "../scheduler.ts";
 import { pbs, pbsJobArray, pbsScheduler as s } from "./pbs.ts";
 
 const GOLDEN = new URL("./testdata/pbs_header.sh", import.meta.url);
-/** A testdata file, as `$(...)` captures it: trailing newlines dropped. */
-const data = (file: string): string =>
-  readFileSync(new URL(`./testdata/${file}`, import.meta.url), "utf8").replace(/\n+$/, "");
-/** One program's output between its marker lines, as `capture()` prints it. */
-const marked = (key: string, text: string, rc = 0): string =>
-  `--- ${key}\n${text}\n--- ${key} rc ${rc}\n`;
-/** One job's qsub answer between the submit function's marker lines. */
-const submitted = (hash: string, text: string, rc = 0) =>
-  `--- ${hash}\n${text}\n\n--- ${hash} rc ${rc}\n`;
-const out = (stdout: string, exitCode: number | null = 0, stderr = ""): ExecResult => ({
-  exitCode,
-  stdout,
-  stderr,
-});
-const req = (hash: string, attempt = 0): SubmitRequest => ({
-  hash,
-  name: `dpd-${hash}`,
-  attempt,
-  script: `/r/jobs/${hash}.sh`,
-  attemptPrefix: `/r/jobs/${hash}.${attempt}`,
-});
+const data = testdata(import.meta.url);
 const S = ".qot-calc0";
 const jobs = (...seqs: string[]) => seqs.map((seq) => ({ id: `${seq}${S}`, hash: `h${seq}` }));
 const byId = (entries: Record<string, SchedulerStatus>): Record<string, SchedulerStatus> =>

@@ -6,33 +6,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dispatch } from "../../../api/dispatch.ts";
 import { resources, type ResourcesInput } from "../../../plan/resources.ts";
 import { task } from "../../../plan/task.ts";
+import { jobs, marked as markedAs, out, req, submitted, testdata } from "../_fixtures.ts";
 import { type SchedulerFixtures, testScheduler } from "../../../testing/scheduler_suite.ts";
-import type { ExecResult } from "../../../transports/transport.ts";
-import type { SubmitRequest } from "../scheduler.ts";
 import { torque, torqueScheduler as s } from "./torque.ts";
 
 const GOLDEN = new URL("./testdata/torque_header.sh", import.meta.url);
-/** A testdata file, as `$(...)` captures it: trailing newlines dropped. */
-const data = (file: string): string =>
-  readFileSync(new URL(`./testdata/${file}`, import.meta.url), "utf8").replace(/\n+$/, "");
+const data = testdata(import.meta.url);
 /** qstat's output between its marker lines, as `capture()` prints it. */
-const marked = (text: string, rc = 0): string => `--- qstat\n${text}\n--- qstat rc ${rc}\n`;
-/** One job's qsub answer between the submit function's marker lines. */
-const submitted = (hash: string, text: string, rc = 0) =>
-  `--- ${hash}\n${text}\n\n--- ${hash} rc ${rc}\n`;
-const out = (stdout: string, exitCode: number | null = 0, stderr = ""): ExecResult => ({
-  exitCode,
-  stdout,
-  stderr,
-});
-const req = (hash: string, attempt = 0): SubmitRequest => ({
-  hash,
-  name: `dpd-${hash}`,
-  attempt,
-  script: `/r/jobs/${hash}.sh`,
-  attemptPrefix: `/r/jobs/${hash}.${attempt}`,
-});
-const jobs = (...ids: string[]) => ids.map((id) => ({ id, hash: `h${id}` }));
+const marked = (text: string, rc = 0): string => markedAs("qstat", text, rc);
 
 const GOLDEN_RESOURCES: ResourcesInput = {
   groupSize: 1,
