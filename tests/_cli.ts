@@ -23,9 +23,21 @@ export async function dpdisp(...args: string[]): Promise<CliResult> {
   return await run(args, ["--node-modules-dir=manual"]);
 }
 
-async function run(args: readonly string[], flags: readonly string[]): Promise<CliResult> {
+/** Runs `dpdisp ARGS...` with `cwd` as the working directory (a user's project, not the clone). */
+export async function dpdispIn(cwd: string, ...args: string[]): Promise<CliResult> {
+  ready ??= run(["--version"], []);
+  await ready;
+  return await run(args, ["--node-modules-dir=manual"], cwd);
+}
+
+async function run(
+  args: readonly string[],
+  flags: readonly string[],
+  cwd?: string,
+): Promise<CliResult> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...flags, MAIN, ...args],
+    cwd,
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

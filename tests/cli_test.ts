@@ -197,9 +197,10 @@ Deno.test("dpdisp submission: logs and results nobody collected, then --reset-fa
   const failed = await dpdisp("submit", file);
   assert.equal(failed.code, 1, failed.stderr);
   assert.match(failed.stdout, /1 of 2 jobs failed/);
+  assert.match(failed.stdout, new RegExp(`t1: exit 3; stderr: ${dir}/work/t1/err\n`));
   assert.match(
     failed.stdout,
-    /inspect: dpdisp submission \w+ --work-base .* --download-terminated-log/,
+    /retry them: dpdisp submission \w+ --work-base .* --reset-fail-count && dpdisp submit /,
   );
   const stillFailed = await dpdisp("submit", file, "--quiet");
   assert.equal(stillFailed.code, 1, "a failed job stays failed without a reset");

@@ -253,3 +253,17 @@ Deno.test({
     );
   },
 });
+
+Deno.test("ssh to a host name that does not resolve fails at once, naming it, without retries", async () => {
+  const warnings: string[] = [];
+  const started = Date.now();
+  const c = await ssh({ hostname: "no-such-host.invalid", username: "me", remoteRoot: "/tmp/x" })
+    .connect({ onWarning: (m: string) => warnings.push(m) }).catch((e) => e);
+  const error = c instanceof Error ? c : await c.exec(["true"]).catch((e: Error) => e);
+  assert.ok(error instanceof ConnectionError, String(error));
+  assert.match(error.message, /host name "no-such-host\.invalid" does not resolve \(ENOTFOUND\)/);
+  assert.doesNotMatch(error.message, /rerun to resume/);
+  assert.equal(error.retryable, false);
+  assert.deepEqual(warnings, [], "no reconnect attempts");
+  assert.ok(Date.now() - started < 10_000);
+});

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { toSubmissionKeys } from "../compat/load.ts";
 import { StateError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 
 /** Where a command writes: stdout lines, stderr lines, and whether stdout is a terminal. */
 export interface Io {
@@ -48,8 +49,19 @@ export function parse<O extends Options>(
   } catch (e) {
     // "Unknown option '--x'. To specify a positional argument ...": the first sentence.
     const message = (e as Error).message.split(/\.(?:\s|$)/)[0];
-    throw new UsageError(`${message}; see dpdisp ${command} --help`);
+    const unknown = /^Unknown option '-{1,2}([^']+)'/.exec(message)?.[1];
+    const names = Object.keys({ ...COMMON_OPTIONS, ...options });
+    const hint = unknown === undefined
+      ? ""
+      : didYouMean(unknown, names).replace(/"(.+)"/, '"--$1"');
+    throw new UsageError(`${message}${seeHelp(hint, command)}`);
   }
+}
+
+/** `; see dpdisp CMD --help`, or after a did-you-mean hint `; did you mean "x"? See ...`. */
+export function seeHelp(hint: string, command: string): string {
+  const help = command === "" ? "dpdisp --help" : `dpdisp ${command} --help`;
+  return hint === "" ? `; see ${help}` : `${hint} See ${help}`;
 }
 
 /** The one positional argument a command needs; a `UsageError` when missing or extra. */

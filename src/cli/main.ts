@@ -5,8 +5,9 @@
  */
 import process from "node:process";
 import { BATCH_TYPES, CONTEXT_TYPES } from "../builtins.ts";
+import { didYouMean } from "../suggest.ts";
 import { VERSION } from "../version.ts";
-import { type Command, fail, type Io } from "./_common.ts";
+import { type Command, fail, type Io, seeHelp } from "./_common.ts";
 import { cancel } from "./cancel.ts";
 import { permissionsCommand } from "./permissions.ts";
 import { render } from "./render.ts";
@@ -14,10 +15,12 @@ import { schema } from "./schema.ts";
 import { submission } from "./submission.ts";
 import { submit } from "./submit.ts";
 import { status } from "./status.ts";
+import { report } from "./report.ts";
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   submit,
   status,
+  report,
   cancel,
   submission,
   render,
@@ -54,6 +57,7 @@ Examples:
   dpdisp submit submission.json                  # run to the end; rerun to re-attach
   dpdisp submit submission.json --exit-on-submit # submit, leave the jobs running, exit
   dpdisp status work/                            # where every recorded run stands
+  dpdisp report work/ --html report.html         # a picture of a run: a bar per job
   dpdisp cancel submission.json                  # cancel its queued and running jobs
   dpdisp submission work/ --download-terminated-log
   dpdisp schema > submission.schema.json`;
@@ -93,7 +97,9 @@ export async function main(
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.err(`dpdisp: unknown command "${name}"; see dpdisp --help`);
+    io.err(
+      `dpdisp: unknown command "${name}"${seeHelp(didYouMean(name, Object.keys(COMMANDS)), "")}`,
+    );
     return 2;
   }
   try {

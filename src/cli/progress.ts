@@ -32,7 +32,10 @@ export function eventLine(e: RunEvent): string | undefined {
     case "job:running":
       return `  ${e.name} running`;
     case "job:pending":
-      return `  ${e.name} waiting: ${e.reason}`;
+      // Slurm says "None" for a job that merely waits its turn.
+      return e.reason && e.reason !== "None"
+        ? `  ${e.name} pending: ${e.reason}`
+        : `  ${e.name} pending in the queue`;
     case "job:retry":
       return `  ${e.name} failed${e.reason ? ` (${e.reason})` : ""}; retry ${e.attempt} in ${
         Math.round(e.delay * 10) / 10
@@ -50,8 +53,28 @@ export function eventLine(e: RunEvent): string | undefined {
   }
 }
 
-/** A JSON line for an event; the end of a run is summed up instead of carrying its report. */
-export function eventJson(e: RunEvent): string {
+/** Re-keys a record by task hash to task paths (the hash is kept where a path is unknown). */
+function byPath<T>(
+  record: Readonly<Record<string, T>>,
+  paths: ReadonlyMap<string, string>,
+): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(record).map(([hash, v]) => [paths.get(hash) ?? hash, v]),
+  );
+}
+
+/**
+ * A JSON line for an event; the end of a run is summed up instead of carrying its report. With
+ * `paths` (task hash to `task_work_path`), per-task exit codes and missing files are keyed by
+ * the task's path, as a person wrote it.
+ */
+export function eventJson(e: RunEvent, paths: ReadonlyMap<string, string> = new Map()): string {
+  if (e.type === "job:ended") {
+    return JSON.stringify({ ...e, exitCodes: byPath(e.exitCodes, paths) });
+  }
+  if (e.type === "job:collected") {
+    return JSON.stringify({ ...e, missing: byPath(e.missing, paths) });
+  }
   if (e.type !== "run:end") return JSON.stringify(e);
   const jobs: Record<string, number> = {};
   for (const job of e.report.jobs) jobs[job.state] = (jobs[job.state] ?? 0) + 1;
@@ -85,8 +108,9 @@ export function progressView(
   io: Io,
   tracker: RunView,
   stream: NodeJS.WritableStream = process.stdout,
+  paths: ReadonlyMap<string, string> = new Map(),
 ): ProgressView {
-  if (mode === "json") return { onEvent: (e) => io.out(eventJson(e)), stop: () => {} };
+  if (mode === "json") return { onEvent: (e) => io.out(eventJson(e, paths)), stop: () => {} };
   if (mode === "quiet") {
     return {
       onEvent: (e) => e.type === "warning" && io.err(`warning: ${e.message}`),

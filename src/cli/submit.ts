@@ -5,6 +5,7 @@ import type { RunEvent } from "../runner/events.ts";
 import { readRuns } from "../runner/runs.ts";
 import { type Command, fail, type Io, onePositional, parse } from "./_common.ts";
 import { loadSubmissionFile } from "./_run_ref.ts";
+import { outcomeLines } from "./outcome.ts";
 import { progressMode, ProgressTracker, progressView, summary } from "./progress.ts";
 
 const HELP = `dpdisp submit: run a dpdispatcher submission to the end
@@ -62,7 +63,8 @@ async function run(args: readonly string[], io: Io): Promise<number> {
   if (values["dry-run"]) return await dryRun(builder, file, mode, io);
 
   tracker.seed((await readRuns(plan.workBase)).find((r) => r.runId === plan.runId));
-  const view = progressView(mode, io, tracker);
+  const paths = new Map(plan.tasks.map((t) => [t.hash, t.taskWorkPath]));
+  const view = progressView(mode, io, tracker, undefined, paths);
   const controller = new AbortController();
   const detach = values["exit-on-submit"] ?? false;
   const onEvent = (e: RunEvent) => {
@@ -103,8 +105,12 @@ async function run(args: readonly string[], io: Io): Promise<number> {
     });
     view.stop();
     if (detach) return detached(false);
-    if (mode !== "json") io.out(summary(report, started));
-    return 0;
+    const outcome = outcomeLines(report, plan, file);
+    if (mode !== "json") {
+      io.out(summary(report, started));
+      for (const line of outcome) io.out(line);
+    }
+    return outcome.length === 0 ? 0 : 1;
   } catch (e) {
     view.stop();
     if (controller.signal.aborted) return detached(true);
@@ -115,15 +121,16 @@ async function run(args: readonly string[], io: Io): Promise<number> {
         for (const job of e.report.jobs.filter((j) => j.state === "failed")) {
           io.out(`  ${job.name} failed: ${job.reason ?? "no reason recorded"}`);
         }
-        io.out(
-          `inspect: dpdisp submission ${
-            plan.runId.slice(0, 8)
-          } --work-base ${plan.workBase} --download-terminated-log`,
-        );
+        for (const line of outcomeLines(e.report, plan, file)) io.out(line);
       }
       return 1;
     }
-    return fail(io, "submit", e);
+    const code = fail(io, "submit", e);
+    if (mode === "json") {
+      const message = e instanceof Error ? e.message : String(e);
+      io.out(JSON.stringify({ type: "error", runId: plan.runId, message, exitCode: code }));
+    }
+    return code;
   } finally {
     process.off("SIGINT", interrupt);
   }

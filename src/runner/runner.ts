@@ -100,7 +100,7 @@ export async function runPlan(
 ): Promise<RunReport> {
   // Under Deno, every missing permission at once, before anything is touched.
   checkPermissions(plan.runId, permissions(plan, target));
-  await preflight(plan, resolve(plan.workBase));
+  const notices = await preflight(plan, resolve(plan.workBase));
   await using s = await RunSession.open(plan, target, hooks);
   const begun = s.clock.now();
   if (!s.resumed) await s.recordStart(begun);
@@ -112,6 +112,7 @@ export async function runPlan(
     resumed: s.resumed,
     journal: s.journal.path,
   });
+  if (!s.resumed) { for (const message of notices) s.emit({ type: "warning", message }); }
   if (s.state.stagedRoot !== undefined && s.state.stagedRoot !== s.exec.runRoot) {
     throw new TypeError(
       `Invalid target: run "${plan.runId}" was staged in "${s.state.stagedRoot}", not "${s.exec.runRoot}"; keep remoteRoot unchanged to resume it`,

@@ -12,6 +12,7 @@ import { resolveRunOptions, type RunOptions, runPlan } from "./runner.ts";
 
 async function setup(jobs: number, options: FakeSlurmOptions = {}) {
   const workBase = await Deno.makeTempDir({ prefix: "dpd-runner-" });
+  for (let i = 0; i < jobs; i++) await Deno.mkdir(`${workBase}/t${i}`);
   const cluster = fakeSlurm(options);
   const target = slurm(cluster.transport);
   const plan = dispatch({ workBase }).on(target).with(resources({ groupSize: 1 })).tasks(

@@ -233,6 +233,18 @@ function connectOne(
           ),
         );
       }
+      if ((e as NodeJS.ErrnoException).code === "ENOTFOUND") {
+        // No such host: trying again cannot help (EAI_AGAIN, a DNS server's hiccup, is retried).
+        return reject(
+          new ConnectionError(
+            `Cannot connect to ${where}: the host name "${hop.host}" does not resolve (ENOTFOUND); check hostname`,
+            hop.host,
+            hop.port,
+            false,
+            { cause: e },
+          ),
+        );
+      }
       reject(
         new ConnectionError(
           `Cannot connect to ${where}: ${e.code ?? ""}${e.code ? " " : ""}${e.message}`,
