@@ -265,10 +265,19 @@ Deno.test("bad input fails before any side effect, naming the task and the file"
       /tasks\[0\]\.forwardFiles: "conf\.lmp" does not exist/.test(e.message),
   );
   await assert.rejects(
-    dispatch({ workBase: `${base}/nope` }).tasks(task({ command: "true", taskWorkPath: "t" }))
-      .run(),
+    dispatch({ workBase: `${base}/nope` }).tasks(
+      task({ command: "true", taskWorkPath: "t", forwardFiles: ["in"] }),
+    ).run(),
     /Invalid workBase.*does not exist/,
   );
+  // Nothing to read from it: the run makes the work base, and says so.
+  const warnings: string[] = [];
+  const made = await dispatch({ workBase: `${base}/new` }).tasks(
+    task({ command: "echo hi > out.txt", taskWorkPath: "t", backwardFiles: ["out.txt"] }),
+  ).run({ onEvent: (e) => e.type === "warning" && warnings.push(e.message) });
+  assert.equal(made.ok, true);
+  assert.equal(await Deno.readTextFile(`${base}/new/t/out.txt`), "hi\n");
+  assert.match(warnings[0], /the work base ".*\/new" does not exist: the run creates it/);
   await assert.rejects(
     dispatch({ workBase: base }).tasks(task({ command: "true", taskWorkPath: "t" })).run({
       retryCount: -1,

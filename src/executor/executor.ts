@@ -94,6 +94,14 @@ export interface Collected {
   readonly missing: readonly string[];
 }
 
+/** One job's share of a batched collection. */
+export interface CollectRequest {
+  /** The job's hash. */
+  readonly job: string;
+  /** What to bring home, relative to the task directories' root. */
+  readonly patterns: readonly string[];
+}
+
 /** A job script as `render()` returns it. */
 export interface RenderedJob {
   /** The job's hash. */
@@ -126,6 +134,12 @@ export interface ExecutorSession extends AsyncDisposable {
   exitCodes(jobs: readonly string[]): Promise<readonly Record<string, number | null>[]>;
   /** Brings home what the patterns (relative to the task directories' root) match. */
   collect(job: string | undefined, patterns: readonly string[]): Promise<Collected>;
+  /**
+   * Brings home several jobs' results in one transfer (every job that ended since the last
+   * poll): one answer per request, in order. Absent when each job's results travel on their
+   * own (a cloud's per-job archive); the runner then calls `collect()` per job.
+   */
+  collectMany?(requests: readonly CollectRequest[]): Promise<readonly Collected[]>;
   /** Cancels every given attempt at once; an attempt that already ended is no failure. */
   cancel(live: readonly LiveAttempt[]): Promise<void>;
   /** Removes the run's staged copy (in place: its scripts); returns what was removed. */

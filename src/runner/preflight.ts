@@ -11,6 +11,11 @@ import { expand } from "../transports/local_fs.ts";
  */
 export async function preflight(plan: Plan, workBase: string): Promise<string[]> {
   const info = await stat(workBase).catch(() => undefined);
+  const reads = plan.forwardCommonFiles.length > 0 || plan.tasks.some((t) => t.forwardFiles.length);
+  if (info === undefined && !reads) {
+    // Nothing is read from it: the run makes it (and the task directories) to bring results to.
+    return [`the work base "${workBase}" does not exist: the run creates it`];
+  }
   if (!info?.isDirectory()) {
     throw new TypeError(`Invalid workBase: directory does not exist, got "${plan.workBase}"`);
   }

@@ -1,12 +1,11 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { mapLimit } from "../_map_limit.ts";
 import { ConnectionError } from "../errors.ts";
 import type { Target } from "../executor/executor.ts";
 import type { Plan } from "../plan/plan.ts";
 import { parseWith } from "../plan/validate.ts";
 import { cancelLive, dropIfEnough } from "./cancel.ts";
-import { collect, collectCommon } from "./collect.ts";
+import { collectCommon } from "./collect.ts";
 import type { RunEvent } from "./events.ts";
 import { checkPermissions } from "./permission_check.ts";
 import { permissions } from "./permissions.ts";
@@ -17,11 +16,12 @@ import {
   queueWindow,
   widenQueueWindow,
 } from "./policy/queue_window.ts";
-import { mayRetry, retryDelaySeconds, submitBackoffMs } from "./policy/retry.ts";
+import { submitBackoffMs } from "./policy/retry.ts";
 import { pollLive } from "./poll.ts";
 import { preflight } from "./preflight.ts";
 import { buildReport, type RunReport } from "./report.ts";
 import { type Clock, RunSession } from "./session.ts";
+import { settleEnded } from "./settle.ts";
 import { type Submission, submit } from "./submit.ts";
 
 /** Options of `run()`. */
@@ -84,7 +84,6 @@ export function resolveRunOptions(options: RunOptions = {}): ResolvedRunOptions 
 }
 
 const MAX_STATUS_ERRORS = 20;
-const SETTLE_AT_ONCE = 6;
 
 /**
  * Executes a plan on a target: permissions and preflight, lock and journal, stage, then a loop
@@ -177,7 +176,7 @@ async function loop(s: RunSession, options: ResolvedRunOptions): Promise<void> {
   };
   while (true) {
     if (options.signal?.aborted) await abort(s, options);
-    let changed = await settleEnded(s, ls, options);
+    let changed = await settleEnded(s, ls.notBefore, options);
     changed = (await dropIfEnough(s)) || changed;
     const sent = await submitDue(s, ls, options.signal);
     changed = sent.changed || changed;
@@ -191,57 +190,6 @@ async function loop(s: RunSession, options: ResolvedRunOptions): Promise<void> {
     if (live.length > 0) changed = (await pollStep(s, ls, sent.held)) || changed;
     ls.interval = nextInterval(ls.interval, { changed, fixedSeconds: options.pollInterval });
   }
-}
-
-/** Collects ended jobs' results, then finishes each, schedules its retry, or fails it. */
-async function settleEnded(
-  s: RunSession,
-  ls: LoopState,
-  options: ResolvedRunOptions,
-): Promise<boolean> {
-  // Ended jobs download side by side: over SSH each download is a round trip.
-  const ended = s.plan.jobs.filter((pj) => s.phase(pj.hash).phase === "ended");
-  const settled = await mapLimit(ended, SETTLE_AT_ONCE, (pj) => settle(s, pj.hash, ls, options));
-  return settled.some(Boolean);
-}
-
-async function settle(
-  s: RunSession,
-  job: string,
-  ls: LoopState,
-  options: ResolvedRunOptions,
-): Promise<boolean> {
-  const p = s.phase(job);
-  if (p.phase !== "ended") return false;
-  const { ended } = p;
-  await collect(s, job);
-  if (ended.ok) {
-    await s.finalize(job, "finished");
-    return true;
-  }
-  if (ls.notBefore.has(job)) return false;
-  if (ended.cancelled) {
-    ls.notBefore.set(job, 0);
-    return false;
-  }
-  const failures = s.jobState(job)!.failures;
-  if (mayRetry({ failures, retryCount: options.retryCount, failure: ended.failure })) {
-    const delay = retryDelaySeconds(failures, options.retryDelay);
-    ls.notBefore.set(job, ended.at + delay * 1000);
-    s.emit({
-      type: "job:retry",
-      job,
-      name: s.job(job).name,
-      attempt: p.attempt,
-      delay,
-      reason: ended.reason,
-    });
-    return false;
-  }
-  const done = s.jobState(job)!.succeeded;
-  await collect(s, job, s.tasksOf(job).filter((t) => !done.has(t.hash)));
-  await s.finalize(job, "failed", `${ended.reason ?? "failed"} (after ${p.attempt} attempts)`);
-  return true;
 }
 
 /** New jobs, recovered intents, and retries whose backoff has passed. */

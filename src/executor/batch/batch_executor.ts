@@ -6,6 +6,8 @@ import type { Plan } from "../../plan/plan.ts";
 import type { Connection, Transport } from "../../transports/transport.ts";
 import type {
   Attempt,
+  Collected,
+  CollectRequest,
   Executor,
   ExecutorSession,
   LiveAttempt,
@@ -195,6 +197,19 @@ class BatchSession implements ExecutorSession {
   async collect(_job: string | undefined, patterns: readonly string[]) {
     if (patterns.length === 0) return { files: 0, bytes: 0, missing: [] };
     return await this.#conn.download(this.runRoot, this.#workBase, patterns);
+  }
+
+  /** Every request's patterns in one download; each request gets its own unmatched ones. */
+  async collectMany(requests: readonly CollectRequest[]): Promise<Collected[]> {
+    const patterns = [...new Set(requests.flatMap((r) => r.patterns))];
+    const got = await this.collect(undefined, patterns);
+    const missing = new Set(got.missing);
+    // Files and bytes are the whole transfer's: they are counted once, on the first request.
+    return requests.map((r, i) => ({
+      files: i === 0 ? got.files : 0,
+      bytes: i === 0 ? got.bytes : 0,
+      missing: r.patterns.filter((p) => missing.has(p)),
+    }));
   }
 
   async cancel(live: readonly LiveAttempt[]): Promise<void> {

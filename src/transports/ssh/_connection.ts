@@ -10,7 +10,7 @@ import { quote } from "../../shell/quote.ts";
 import type { Connection, ExecResult, TransferResult } from "../transport.ts";
 import type { Hop } from "./_hops.ts";
 import { type Link, login, type LoginSettings, type Secrets } from "./_login.ts";
-import { DOWNLOAD, READ_MANY } from "./_remote_scripts.ts";
+import { downloadScript, type ExecOn, readMany, WRITE_MANY_DIRS, writeMany } from "./_bulk.ts";
 import { coalesced, gunzipped, gzipped, type Pipeable } from "./_streams.ts";
 import { listLocal, packFiles, unpackInto, unsent } from "./_tar.ts";
 
@@ -274,12 +274,13 @@ export class SshConnection implements Connection {
   ): Promise<TransferResult> {
     if (patterns.length === 0) return Promise.resolve({ files: 0, bytes: 0, missing: [] });
     return this.#withLink("a download", true, async (link) => {
-      const zip = this.#settings.tarCompress;
-      const script = zip ? DOWNLOAD.replace("tar -c -h", "tar -cz -h") : DOWNLOAD;
-      const argv = ["bash", "-c", script, "dpd", remoteBase, ...patterns];
+      const zip = this.#settings.tarCompress ?? false;
+      // Patterns on stdin: the results of thousands of jobs in one command, no argv limit.
+      const argv = ["bash", "-c", downloadScript(zip), "dpd", remoteBase];
       const started = Date.now();
       let got = { files: 0, bytes: 0 };
       const result = await this.#execOn(link, argv.map(quote).join(" "), {
+        stdin: patterns.map((p) => `${p}\0`).join(""),
         stdout: async (
           stream,
         ) => (got = await unpackInto(localBase, zip ? gunzipped(stream) : stream)),
@@ -318,35 +319,17 @@ export class SshConnection implements Connection {
     });
   }
 
-  /**
-   * Reads many small text files with one command per 1,000 (a poll reads every live job's end
-   * file): the shell's builtins only, so no process per file, and one round trip instead of a
-   * few SFTP requests per file.
-   */
   #readMany(paths: readonly string[]): Promise<readonly (string | undefined)[]> {
-    const chunks: (readonly string[])[] = [];
-    for (let i = 0; i < paths.length; i += 1000) chunks.push(paths.slice(i, i + 1000));
-    return this.#withLink("reading files", true, async (link) => {
-      const parts = await mapLimit(chunks, 4, async (chunk) => {
-        const argv = ["bash", "-c", READ_MANY, "dpd", ...chunk];
-        const started = Date.now();
-        const result = await this.#execOn(link, argv.map(quote).join(" "));
-        if (result.exitCode !== 0) {
-          throw CommandError.of(
-            `Cannot read ${chunk.length} files`,
-            argv.slice(0, 2),
-            this.#target.host,
-            result,
-            started,
-          );
-        }
-        const out: (string | undefined)[] = new Array(chunk.length).fill(undefined);
-        const fields = result.stdout.split("\0");
-        for (let k = 0; k + 1 < fields.length; k += 2) out[Number(fields[k])] = fields[k + 1];
-        return out;
-      });
-      return parts.flat();
-    });
+    return this.#withLink(
+      "reading files",
+      true,
+      (link) => readMany(this.#execOnLink(link), this.#target.host, paths),
+    );
+  }
+
+  /** `#execOn` bound to one link, for the bulk operations. */
+  #execOnLink(link: Link): ExecOn {
+    return (command, io) => this.#execOn(link, command, io);
   }
 
   writeFiles(
@@ -354,8 +337,17 @@ export class SshConnection implements Connection {
     options?: { readonly dirs?: readonly string[] },
   ): Promise<void> {
     if (files.length === 0 && !options?.dirs?.length) return Promise.resolve();
+    const targets = new Set(files.map((f) => dirname(f.path)));
+    if (files.length > 4 && targets.size <= WRITE_MANY_DIRS) {
+      // One tar stream for every job script of a run, instead of two SFTP requests per file.
+      return this.#withLink(
+        "writing files",
+        true,
+        (link) => writeMany(this.#execOnLink(link), this.#target.host, files, options?.dirs ?? []),
+      );
+    }
     return this.#withLink("writing files", true, async (link) => {
-      const dirs = [...new Set([...files.map((f) => dirname(f.path)), ...options?.dirs ?? []])];
+      const dirs = [...new Set([...targets, ...options?.dirs ?? []])];
       // NUL-separated on stdin: xargs splits any number of them into argv-sized mkdir calls.
       const mkdir = ["xargs", "-0", "-r", "mkdir", "-p", "--"];
       await this.#run(link, "Cannot create directories", mkdir, dirs.join("\0"));
