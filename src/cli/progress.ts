@@ -100,7 +100,7 @@ export interface ProgressView {
 
 // Fits 80 columns for small runs; cli-progress cuts what does not fit the terminal.
 const LIVE_FORMAT =
-  "{bar} {done}/{jobs} jobs done | {running} running | {queued} queued | {failed} failed | tasks {tasksDone}/{tasks} | {elapsed}";
+  "{bar} {done}/{jobs} jobs done | {running} running | {queued} queued{why} | {waiting} waiting | {failed} failed | tasks {tasksDone}/{tasks} | {elapsed}{ids}";
 
 /** Creates the view for a mode; the live bar writes to `stream` (stdout). */
 export function progressView(
@@ -140,7 +140,14 @@ export function progressView(
   let bar: cliProgress.SingleBar | undefined;
   const draw = () => {
     const c = tracker.counts();
-    const payload = { ...c, elapsed: duration(Date.now() - started) };
+    const why = tracker.pendingReason();
+    const ids = tracker.liveIds();
+    const payload = {
+      ...c,
+      why: why === undefined ? "" : ` (${why})`,
+      ids: ids === undefined ? "" : ` | ids ${ids}`,
+      elapsed: duration(Date.now() - started),
+    };
     if (!bar) bar = multi.create(Math.max(c.jobs, 1), c.done + c.failed, payload);
     else {
       bar.setTotal(Math.max(c.jobs, 1));

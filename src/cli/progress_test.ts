@@ -23,17 +23,17 @@ Deno.test("the tracker counts jobs queued, running, done and failed, and tasks d
   for (const e of EVENTS) {
     t.apply(e);
     const c = t.counts();
-    seen.push(`${c.queued}/${c.running}/${c.done}/${c.failed} ${c.tasksDone}`);
+    seen.push(`${c.queued}+${c.waiting}/${c.running}/${c.done}/${c.failed} ${c.tasksDone}`);
   }
   assert.deepEqual(seen, [
-    "2/0/0/0 0",
-    "2/0/0/0 0",
-    "2/0/0/0 0",
-    "1/1/0/0 0",
-    "1/1/0/0 2",
-    "1/0/1/0 2",
-    "1/0/1/0 2",
-    "1/0/1/0 2",
+    "0+2/0/0/0 0",
+    "1+1/0/0/0 0",
+    "2+0/0/0/0 0",
+    "1+0/1/0/0 0",
+    "1+0/1/0/0 2",
+    "1+0/0/1/0 2",
+    "1+0/0/1/0 2",
+    "0+1/0/1/0 2",
   ]);
   assert.equal(t.allSubmitted(), false, "the retry waits to be submitted");
   assert.equal(t.unsubmitted(), 1, "the retry has no attempt in the scheduler");
@@ -43,6 +43,7 @@ Deno.test("the tracker counts jobs queued, running, done and failed, and tasks d
   t.apply({ type: "job:final", ...job(2), state: "failed", reason: "a task failed" });
   assert.deepEqual(t.counts(), {
     queued: 0,
+    waiting: 0,
     running: 0,
     done: 1,
     failed: 1,
@@ -67,9 +68,11 @@ Deno.test("a re-attached run starts from its recorded report", () => {
   const t = new ProgressTracker();
   t.seed(report);
   assert.equal(t.unsubmitted(), 1, "the cancelled job waits to be submitted again");
+  // A job a poll saw running stays running; the cancelled one waits here to be resubmitted.
   assert.deepEqual(t.counts(), {
-    queued: 2,
-    running: 0,
+    queued: 0,
+    waiting: 1,
+    running: 1,
     done: 1,
     failed: 0,
     jobs: 3,
@@ -142,5 +145,46 @@ Deno.test("the mode follows the flags, then the terminal; only the live view dra
   assert.deepEqual(out, [], "nothing through the line printer");
   assert.match(drawn, /run r1: 3 tasks in 2 jobs/);
   assert.match(drawn, /dpd-2 failed \(a task failed\); retry 1 in 1 s/);
-  assert.match(drawn, /1\/2 jobs done \| 0 running \| 1 queued \| 0 failed \| tasks 2\/3 \| \d/);
+  assert.match(
+    drawn,
+    /1\/2 jobs done \| 0 running \| 0 queued \| 1 waiting \| 0 failed \| tasks 2\/3 \| \d/,
+  );
+});
+
+Deno.test("queued jobs say why they wait and which ids the scheduler holds; Slurm's None is no reason", () => {
+  const t = new ProgressTracker();
+  t.apply({ type: "run:start", runId: "r", jobs: 3, tasks: 3, resumed: false, journal: "/j" });
+  for (const n of [1, 2, 3]) {
+    t.apply({
+      type: "job:submitted",
+      ...job(n),
+      attempt: 0,
+      id: String(100 + n),
+      recovered: false,
+    });
+  }
+  t.apply({ type: "job:pending", ...job(1), reason: "Resources" });
+  t.apply({ type: "job:pending", ...job(2), reason: "Resources" });
+  t.apply({ type: "job:pending", ...job(3), reason: "None" });
+  assert.equal(t.pendingReason(), "Resources (2)");
+  assert.equal(t.liveIds(), "101-103");
+  t.apply({ type: "job:running", ...job(3), id: "103" });
+  assert.deepEqual({ ...t.counts() }, {
+    queued: 2,
+    waiting: 0,
+    running: 1,
+    done: 0,
+    failed: 0,
+    jobs: 3,
+    tasksDone: 0,
+    tasks: 3,
+  });
+  assert.equal(
+    eventLine({ type: "job:pending", ...job(3), reason: "None" }),
+    "  dpd-3 pending in the queue",
+  );
+  assert.equal(
+    eventLine({ type: "job:pending", ...job(1), reason: "Priority" }),
+    "  dpd-1 pending: Priority",
+  );
 });

@@ -11,8 +11,9 @@ const HELP = `dpdisp status: show every run recorded under a work base
 Usage: dpdisp status [WORKBASE | FILE] [options]
 
 Reads the journals under WORKBASE/.dpdispatcher without locking or contacting anything, and
-prints one line per run and per job: its state (pending, running, cancelled, finished, failed,
-dropped), attempts, scheduler id and reason. With a submission FILE (JSON or YAML), the run of
+prints one line per run and per job: its state (pending: not submitted yet; queued: in the
+scheduler's queue, with the reason it gives; running; cancelled, finished, failed, dropped),
+attempts, scheduler id, start time and reason. With a submission FILE (JSON or YAML), the run of
 that file. Without an argument, the runs under "." and under each of its subdirectories that
 holds a work base (a project directory with "work_base": "work/" finds work/).
 
@@ -32,9 +33,17 @@ const STATES: readonly JobReportState[] = [
   "failed",
   "cancelled",
   "running",
+  "queued",
   "pending",
   "dropped",
 ];
+
+/** A time of day in UTC (`14:05:09`), or the date too when it is not today. */
+function clock(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const today = new Date().toISOString().slice(0, 10) === iso.slice(0, 10);
+  return today ? `${iso.slice(11, 19)} UTC` : `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
 
 /**
  * The lines that show one run: a head line, one line per job and, with `tasks`, per task
@@ -54,9 +63,13 @@ export function runLines(
     }), ${done}/${run.tasks.length} tasks done`,
   ];
   for (const job of run.jobs) {
+    const why = job.pendingReason && job.pendingReason !== "None"
+      ? `  waiting: ${job.pendingReason}`
+      : "";
+    const started = job.startedAt === undefined ? "" : `  started ${clock(job.startedAt)}`;
     lines.push(
       `  ${job.name}  ${job.state.padEnd(9)} attempts ${job.attempts}  id ${job.id ?? "-"}` +
-        (job.reason ? `  ${job.reason}` : ""),
+        started + why + (job.reason ? `  ${job.reason}` : ""),
     );
   }
   if (options.tasks) {

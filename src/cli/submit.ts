@@ -28,7 +28,9 @@ Options:
   -q, --quiet       print only the final summary
   -h, --help        print this help
 
-On a terminal a live line shows jobs queued / running / done / failed, tasks done and the
+On a terminal a live line shows jobs running / queued in the scheduler (with the reason it
+gives) / waiting here (not submitted yet, or to retry) / done / failed, tasks done, the
+scheduler ids in its hands and the
 elapsed time; otherwise one plain line per event. Ctrl-C detaches: submitted jobs keep
 running, and jobs not submitted yet wait for the next run.
 
@@ -84,7 +86,7 @@ async function run(args: readonly string[], io: Io): Promise<number> {
       const later = unsubmitted > 0 ? `; ${unsubmitted} are not submitted yet` : "";
       io.out(
         `run ${plan.runId}: ${interrupted ? "interrupted" : "every job is submitted"}; ${
-          c.queued + c.running - unsubmitted
+          c.queued + c.running
         } jobs keep running${later}. Run the same command again to collect the results, or cancel them: dpdisp cancel ${
           plan.runId.slice(0, 8)
         } --work-base ${plan.workBase}`,

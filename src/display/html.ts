@@ -1,6 +1,9 @@
 import type { Plan } from "../plan/plan.ts";
 import type { JobReport, JobReportState, RunReport } from "../runner/report.ts";
 import type { MimeBundle } from "./jupyter.ts";
+import type { Timeline } from "./timeline.ts";
+import { reportTimeline } from "./timeline_journal.ts";
+import { timelineSvg } from "./timeline_svg.ts";
 
 /** Rows shown per table; the rest are counted in a last line. */
 export const MAX_ROWS = 50;
@@ -82,10 +85,16 @@ function table(head: readonly string[], rows: readonly (readonly Cell[])[]) {
   return { html, text: [...text, ...(moreLine ? [moreLine] : [])].join("\n") };
 }
 
-function bundle(summary: string, detail: string[], t: { html: string; text: string }): MimeBundle {
+function bundle(
+  summary: string,
+  detail: string[],
+  t: { html: string; text: string },
+  figure = "",
+): MimeBundle {
   const html = [
     `<div class="dpdispatcher"><p><strong>${escapeHtml(summary)}</strong></p>`,
     ...detail.map((d) => `<p>${escapeHtml(d)}</p>`),
+    figure,
     t.html,
     "</div>",
   ].join("");
@@ -132,9 +141,10 @@ const ORDER: Record<JobReportState, number> = {
   failed: 0,
   cancelled: 1,
   running: 2,
-  pending: 3,
-  dropped: 4,
-  finished: 5,
+  queued: 3,
+  pending: 4,
+  dropped: 5,
+  finished: 6,
 };
 
 function reasonCell(job: JobReport): Cell {
@@ -149,8 +159,11 @@ function reasonCell(job: JobReport): Cell {
   };
 }
 
-/** What a run did: a summary line, then every job with its state, attempts, duration and reason. */
-export function reportBundle(report: RunReport): MimeBundle {
+/**
+ * What a run did: a summary line, its timeline (a bar per job, from `timeline` or else read
+ * from the report's journal), then every job with its state, attempts, duration and reason.
+ */
+export function reportBundle(report: RunReport, timeline?: Timeline): MimeBundle {
   const count = (state: JobReportState) => report.jobs.filter((j) => j.state === state).length;
   const finished = count("finished");
   const total = report.jobs.length;
@@ -178,10 +191,12 @@ export function reportBundle(report: RunReport): MimeBundle {
     j.tasks.length,
     reasonCell(j),
   ]);
+  const drawn = timeline ?? reportTimeline(report);
   return bundle(
     summary,
     detail,
     table(["job", "state", "attempts", "duration", "tasks", "reason"], rows),
+    drawn && drawn.jobs.length > 0 ? timelineSvg(drawn) : "",
   );
 }
 

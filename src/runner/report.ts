@@ -5,11 +5,14 @@ import type { RunState } from "../state/run_state.ts";
 import { phaseOf } from "./phase.ts";
 
 /**
- * A job's state in a report. `cancelled`: its latest attempt was cancelled on request and no
- * runner resubmitted it yet (the next run does).
+ * A job's state in a report. `pending`: not submitted yet (or waiting to be resubmitted);
+ * `queued`: submitted, not seen running; `running`: a poll saw it running (journals written
+ * before polls journaled what they saw say `running` for every submitted job); `cancelled`: its
+ * latest attempt was cancelled on request and no runner resubmitted it yet (the next run does).
  */
 export type JobReportState =
   | "pending"
+  | "queued"
   | "running"
   | "cancelled"
   | "finished"
@@ -32,6 +35,12 @@ export interface JobReport {
   readonly exitCodes: Readonly<Record<string, number | null>>;
   /** Wall time of its latest attempt, in milliseconds. */
   readonly durationMs?: number;
+  /** When its latest attempt was submitted (Unix ms). */
+  readonly submittedAt?: number;
+  /** When its latest attempt started (Unix ms): its end file's start, or when a poll saw it run. */
+  readonly startedAt?: number;
+  /** Why the scheduler keeps its latest attempt waiting, as a poll last heard. */
+  readonly pendingReason?: string;
   /** Why it failed, in words. */
   readonly reason?: string;
   /** How its latest attempt failed: task exit, time limit, memory limit, cancel, node failure, ... */
@@ -95,14 +104,24 @@ export function buildReport(
     const phase = phaseOf(j).phase;
     const live = phase === "live";
     const ended = j?.ended;
+    const attempt = j?.submitted?.attempt;
+    const seen = j?.seen?.attempt === attempt ? j?.seen : undefined;
+    // Old journals have no "seen" records: a live job there is reported running, as before.
+    const queued = live && j?.seen !== undefined && seen?.runningAt === undefined;
+    const endedThis = ended?.attempt === attempt ? ended : undefined;
+    const startedAt = endedThis?.start !== undefined ? endedThis.start * 1000 : seen?.runningAt;
     return {
       hash: pj.hash,
       name: pj.name,
       id: j?.submitted?.id,
-      state: j?.final?.state ?? (live ? "running" : ended?.cancelled ? "cancelled" : "pending"),
+      state: j?.final?.state ??
+        (live ? (queued ? "queued" : "running") : ended?.cancelled ? "cancelled" : "pending"),
       attempts: j?.attempts ?? 0,
       exitCodes: Object.fromEntries(j?.codes ?? []),
       durationMs: ended?.start && ended.end ? (ended.end - ended.start) * 1000 : undefined,
+      submittedAt: j?.submitted?.at,
+      startedAt,
+      pendingReason: live && queued ? seen?.pendingReason : undefined,
       reason: j?.final?.reason ?? ended?.reason,
       failure: ended?.ok ? undefined : ended?.failure,
       stderrTail: ended?.ok ? undefined : ended?.stderrTail,

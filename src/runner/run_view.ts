@@ -25,19 +25,18 @@ export function isFinal(state: JobState): boolean {
 }
 
 /**
- * A report's job state in the shared vocabulary. A report knows only that an attempt is in the
- * scheduler, not whether it started: `running` there is `queued` here until an event says more.
+ * A report's job state in the shared vocabulary: `pending` and `cancelled` wait for a
+ * submission; `queued` and `running` are as a poll last saw them.
  *
  * @example
  * ```ts
  * import { fromReportState } from "./run_view.ts";
  *
- * console.log(fromReportState("cancelled"), fromReportState("running")); // "unsubmitted" "queued"
+ * console.log(fromReportState("cancelled"), fromReportState("queued")); // "unsubmitted" "queued"
  * ```
  */
 export function fromReportState(state: JobReportState): JobState {
   if (state === "pending" || state === "cancelled") return "unsubmitted";
-  if (state === "running") return "queued";
   return state;
 }
 
@@ -59,8 +58,10 @@ export interface JobView {
 
 /** Job counts by state, plus tasks done. */
 export interface RunCounts {
-  /** Jobs not submitted yet, or waiting in the scheduler's queue. */
+  /** Jobs waiting in the scheduler's queue (submitted, not seen running). */
   readonly queued: number;
+  /** Jobs not in the scheduler: not submitted yet (held by the queue window) or waiting to retry. */
+  readonly waiting: number;
   /** Jobs running. */
   readonly running: number;
   /** Jobs finished (or dropped by `ratioUnfinished`). */
@@ -187,14 +188,41 @@ export class RunView {
 
   /** The current counts. */
   counts(): RunCounts {
-    const c = { queued: 0, running: 0, done: 0, failed: 0 };
+    const c = { queued: 0, waiting: 0, running: 0, done: 0, failed: 0 };
     for (const { state } of this.#jobs.values()) {
       if (state === "running") c.running++;
+      else if (state === "queued") c.queued++;
       else if (state === "finished" || state === "dropped") c.done++;
       else if (state === "failed") c.failed++;
     }
-    c.queued = this.#jobCount - c.running - c.done - c.failed;
+    c.waiting = this.#jobCount - c.queued - c.running - c.done - c.failed;
     return { ...c, jobs: this.#jobCount, tasksDone: this.#tasksDone.size, tasks: this.#taskCount };
+  }
+
+  /**
+   * What keeps queued jobs waiting, as the scheduler says it (`Resources (12)`): the most common
+   * reason and how many jobs give it; undefined when none gave one (Slurm's `None` is none).
+   */
+  pendingReason(): string | undefined {
+    const by = new Map<string, number>();
+    for (const j of this.#jobs.values()) {
+      if (j.state === "queued" && j.reason && j.reason !== "None") {
+        by.set(j.reason, (by.get(j.reason) ?? 0) + 1);
+      }
+    }
+    const [reason, n] = [...by].sort((a, b) => b[1] - a[1])[0] ?? [];
+    return reason === undefined ? undefined : `${reason} (${n})`;
+  }
+
+  /** The scheduler ids of the jobs in its hands (queued or running): `"101-164"`, or one id. */
+  liveIds(): string | undefined {
+    const ids = [...this.#jobs.values()]
+      .filter((j) => (j.state === "queued" || j.state === "running") && j.id !== undefined)
+      .map((j) => j.id!);
+    if (ids.length === 0) return undefined;
+    const numeric = ids.every((id) => /^\d+$/.test(id));
+    const sorted = numeric ? ids.sort((a, b) => Number(a) - Number(b)) : ids.sort();
+    return sorted.length === 1 ? sorted[0] : `${sorted[0]}-${sorted.at(-1)}`;
   }
 
   /** Every job seen, in the order first seen. JSON-safe. */

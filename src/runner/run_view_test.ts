@@ -3,10 +3,10 @@ import { fromReportState, isFinal, RunView } from "./run_view.ts";
 
 Deno.test("run view: one vocabulary, from reports and from events; a retry is unsubmitted again", () => {
   assert.deepEqual(
-    (["pending", "cancelled", "running", "finished", "failed", "dropped"] as const).map(
+    (["pending", "cancelled", "queued", "running", "finished", "failed", "dropped"] as const).map(
       fromReportState,
     ),
-    ["unsubmitted", "unsubmitted", "queued", "finished", "failed", "dropped"],
+    ["unsubmitted", "unsubmitted", "queued", "running", "finished", "failed", "dropped"],
   );
   assert.deepEqual(
     (["unsubmitted", "queued", "running", "finished", "failed", "dropped"] as const).map(isFinal),
@@ -31,7 +31,8 @@ Deno.test("run view: one vocabulary, from reports and from events; a retry is un
   });
   assert.equal(view.unsubmitted(), 2);
   assert.deepEqual(view.counts(), {
-    queued: 2,
+    queued: 0,
+    waiting: 2,
     running: 0,
     done: 0,
     failed: 0,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConnectionError } from "../errors.ts";
 import type { Target } from "../executor/executor.ts";
 import type { Plan } from "../plan/plan.ts";
+import type { JournalRecord } from "../state/run_state.ts";
 import { parseWith } from "../plan/validate.ts";
 import { cancelLive, dropIfEnough } from "./cancel.ts";
 import { collectCommon } from "./collect.ts";
@@ -302,10 +303,14 @@ async function pollStep(s: RunSession, ls: LoopState, held: boolean): Promise<bo
         if (ls.notBefore.has(job)) ls.notBefore.set(job, 0);
       }
     }
+    // What the polls saw, journaled (no fsync) for the report's timeline.
+    const seen: JournalRecord[] = [];
+    const at = s.clock.now();
     for (const job of result.running) {
       const p = s.phase(job);
       if (p.phase !== "live" || ls.running.has(runKey(job, p.attempt))) continue;
       ls.running.add(runKey(job, p.attempt));
+      seen.push({ t: "seen", job, attempt: p.attempt, state: "running", at });
       // A job that left the queue made room for one held back: poll again soon.
       if (held) changed = true;
       s.emit({ type: "job:running", job, name: s.job(job).name, id: p.id });
@@ -313,8 +318,13 @@ async function pollStep(s: RunSession, ls: LoopState, held: boolean): Promise<bo
     for (const [job, reason] of result.pending) {
       if (ls.pendingWhy.get(job) === reason) continue;
       ls.pendingWhy.set(job, reason);
+      const p = s.phase(job);
+      if (p.phase === "live") {
+        seen.push({ t: "seen", job, attempt: p.attempt, state: "pending", reason, at });
+      }
       s.emit({ type: "job:pending", job, name: s.job(job).name, reason });
     }
+    await s.record(seen);
   } catch (e) {
     const lost = e instanceof ConnectionError && !e.retryable;
     if (lost || ++ls.statusErrors >= MAX_STATUS_ERRORS) throw e;

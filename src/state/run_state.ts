@@ -79,6 +79,19 @@ export type JournalRecord =
     readonly jobs: Readonly<Record<string, number>>;
     readonly reason: string;
     readonly at: number;
+  }
+  | {
+    /**
+     * A poll saw a live attempt running (the first time) or pending (when its reason changed):
+     * what the report's timeline draws. Optional: journals written before it have none.
+     */
+    readonly t: "seen";
+    readonly job: string;
+    readonly attempt: number;
+    readonly state: "running" | "pending";
+    /** Why the scheduler keeps it waiting, in words. */
+    readonly reason?: string;
+    readonly at: number;
   };
 
 /** Ended-record fields kept per job. */
@@ -110,6 +123,8 @@ export interface JobState {
   cancelling?: { attempt: number; reason: string };
   /** Set once the job is done with. */
   final?: { state: "finished" | "failed" | "dropped"; reason?: string };
+  /** What polls last saw of the latest submitted attempt: when it ran, or why it waits. */
+  seen?: { attempt: number; runningAt?: number; pendingReason?: string };
 }
 
 /** The fold of a whole journal. */
@@ -204,6 +219,15 @@ export function apply(state: RunState, record: JournalRecord): void {
         job(state, hash).cancelling = { attempt, reason: record.reason };
       }
       return;
+    case "seen": {
+      // For views only (queued or running, since when, why it waits): phases ignore it.
+      const j = job(state, record.job);
+      const seen = j.seen?.attempt === record.attempt ? j.seen : { attempt: record.attempt };
+      if (record.state === "running") seen.runningAt ??= record.at;
+      else seen.pendingReason = record.reason;
+      j.seen = seen;
+      return;
+    }
   }
 }
 
