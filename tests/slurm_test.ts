@@ -240,8 +240,13 @@ Deno.test({ name: "slurm job array: a failed element is resubmitted alone", igno
   assert.equal(ids.length, 2);
   // Grouping shuffles tasks: task 2's element is its position in the job.
   const element = report.jobs[0].tasks.indexOf(2);
+  // Just after sbatch, sacct lists an array job under its bare id, before its elements.
+  const listed = (id: string, n: number) => {
+    const rows = sacctElements(id);
+    return rows.length === n && rows.every((r) => r.startsWith(`${id}_`));
+  };
   await waitFor(
-    () => sacctElements(ids[0]).length === 4 && sacctElements(ids[1]).length === 1,
+    () => listed(ids[0], 4) && listed(ids[1], 1),
     20_000,
     "sacct to list both attempts",
   );

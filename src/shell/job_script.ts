@@ -55,11 +55,20 @@ function exportLines(envs: Readonly<Record<string, string | readonly string[]>>)
   return lines;
 }
 
+/**
+ * With `strategy.ifCudaMultiDevices`, as in dpdispatcher: tasks take the GPUs in turn, `paraDeg`
+ * tasks to a GPU (task k gets GPU floor(k / paraDeg) mod gpuPerNode), and paraDeg x gpuPerNode
+ * tasks run at once; without it, paraDeg tasks run at once.
+ */
+function gpuOf(index: number, r: Resources): number {
+  return Math.floor(index / r.paraDeg) % r.gpuPerNode;
+}
+
 function taskFunction(task: Task, index: number, job: ScriptJob): string {
   const { resources } = job;
   const lines = [`dpd_t${index}() {`];
   if (resources.strategy.ifCudaMultiDevices) {
-    lines.push(`  export CUDA_VISIBLE_DEVICES=${index % resources.gpuPerNode}`);
+    lines.push(`  export CUDA_VISIBLE_DEVICES=${gpuOf(index, resources)}`);
   }
   for (const line of exportLines(task.envs)) lines.push(`  ${line}`);
   // The blank line ends the command even if it ends in a backslash or a comment.
@@ -171,7 +180,11 @@ function inShell(task: Task): boolean {
  * Renders a complete job script: the scheduler's header, custom flags, environment, the
  * tasks (each in its directory, skipped when it already exited 0; the last one in the job's own
  * shell, the others in a subshell), and the end file written last. Every path and name is
- * shell-quoted.
+ * shell-quoted. The user's environment lines mean what dpdispatcher's mean, in its order:
+ * `module purge`, `module unload X`, `module load X`, `source X` (each X a shell fragment as the
+ * user wrote it: `source activate /opt/env` passes an argument), the `DPDISPATCHER_*` exports,
+ * `export K=V` per `envs` value (see `quoteEnv`), then the prepend lines; the script's own
+ * arguments are cleared first, so a sourced file sees none, as under dpdispatcher.
  */
 export function renderScript(header: string, job: ScriptJob): string {
   const r = job.resources;
@@ -182,6 +195,7 @@ export function renderScript(header: string, job: ScriptJob): string {
     "",
     `# dpdispatcher job ${job.name} of run ${job.runId}; attempt number in $1 or $DPD_ATTEMPT`,
     `dpd_attempt="\${1:-\${DPD_ATTEMPT:-0}}"`,
+    `set --`,
     `dpd_root=${quote(job.runRoot)}`,
     ...(chunk ? [elementLine(job.env)] : []),
     `dpd_prefix=${quote(job.jobsDir)}/${job.hash}."$dpd_attempt"${chunk ? `."$dpd_element"` : ""}`,
@@ -197,20 +211,23 @@ export function renderScript(header: string, job: ScriptJob): string {
     `printf -v dpd_start '%(%s)T' -1`,
     `cd "$dpd_root" || exit 1`,
     "",
+  );
+  if (r.modulePurge) out.push("module purge");
+  for (const m of r.moduleUnloadList) out.push(`module unload ${m}`);
+  for (const m of r.moduleList) out.push(`module load ${m}`);
+  for (const s of r.sourceList) out.push(`source ${s}`);
+  out.push(
     `export DPDISPATCHER_NUMBER_NODE=${r.numberNode}`,
     `export DPDISPATCHER_CPU_PER_NODE=${r.cpuPerNode}`,
     `export DPDISPATCHER_GPU_PER_NODE=${r.gpuPerNode}`,
-    `export DPDISPATCHER_QUEUE_NAME=${quote(r.queueName)}`,
+    `export DPDISPATCHER_QUEUE_NAME=${r.queueName === "" ? "" : quote(r.queueName)}`,
     `export DPDISPATCHER_GROUP_SIZE=${r.groupSize}`,
   );
-  if (r.modulePurge) out.push("module purge");
-  for (const m of r.moduleUnloadList) out.push(`module unload ${quote(m)}`);
-  for (const m of r.moduleList) out.push(`module load ${quote(m)}`);
-  for (const s of r.sourceList) out.push(`source ${quote(s)}`);
   out.push(...exportLines(r.envs), ...r.prependScript, "", RUNTIME, "");
   job.tasks.forEach((t, i) => out.push(taskFunction(t, i, job)));
   out.push("");
-  const parallel = r.paraDeg > 1;
+  const width = r.strategy.ifCudaMultiDevices ? r.paraDeg * r.gpuPerNode : r.paraDeg;
+  const parallel = width > 1;
   // Runs a slice of the tasks (all of them, or one array element's) and writes its end file.
   const block = (from: number, to: number, indent: string) => {
     const slice = job.tasks.slice(from, to);
@@ -230,7 +247,7 @@ export function renderScript(header: string, job: ScriptJob): string {
           parallel ? " &" : ""
         }`,
       );
-      if (parallel && (k + 1) % r.paraDeg === 0 && k + 1 < slice.length) out.push(`${indent}wait`);
+      if (parallel && (k + 1) % width === 0 && k + 1 < slice.length) out.push(`${indent}wait`);
     });
     if (parallel) out.push(`${indent}wait`);
     if (last >= 0) out.push(`${indent}dpd_finish`);

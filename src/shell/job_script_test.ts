@@ -177,3 +177,45 @@ Deno.test("a signal to the job's shell while its last task runs ends the job wit
   assert.equal(await Deno.stat(`${base}/t/out.txt`).then(() => true, () => false), false);
   await Deno.remove(base, { recursive: true });
 });
+
+Deno.test("environment lines mean what dpdispatcher's mean: source fragments with arguments, envs as written", async () => {
+  const base = await Deno.makeTempDir();
+  const tools = await Deno.makeTempDir();
+  // Like conda's `activate`: takes the environment as its argument. The other takes none and
+  // must see none (the job script's own $1, its attempt number, must not reach it).
+  await Deno.writeTextFile(
+    `${tools}/activate`,
+    '[ "$#" = 1 ] || return 2\nexport DPD_ENV="$1"\nexport PATH="$1/bin:$PATH"\n',
+  );
+  await Deno.writeTextFile(`${tools}/setup.sh`, 'export DPD_SETUP_ARGS="$#"\n');
+  await Deno.mkdir(`${tools}/my env/bin`, { recursive: true });
+  await Deno.writeTextFile(`${tools}/my env/bin/envtool`, "#!/bin/sh\necho from-env\n");
+  await Deno.chmod(`${tools}/my env/bin/envtool`, 0o755);
+  const check = [
+    `[ "$DPD_ENV" = '${tools}/my env' ]`,
+    '[ "$DPD_SETUP_ARGS" = 0 ]',
+    '[ "$LIST" = "b:a:" ]',
+    '[ "$HOMEISH" = "$HOME/x" ]',
+    '[ "$SPACED" = "two words" ]',
+    '[ "$CPUS" = 4 ]',
+    "envtool > out.txt",
+  ].join(" && ");
+  const report = await dispatch({ workBase: base }).on(shell(lazyLocal())).with({
+    groupSize: 1,
+    cpuPerNode: 4,
+    sourceList: [`${tools}/activate '${tools}/my env'`, `${tools}/setup.sh`],
+    envs: {
+      LIST: ["a:$LIST", "b:$LIST"],
+      HOMEISH: "~/x",
+      SPACED: "two words",
+      CPUS: "$DPDISPATCHER_CPU_PER_NODE",
+    },
+  }).tasks(task({ command: check, taskWorkPath: "t" })).run({
+    retryCount: 0,
+    throwOnFailure: false,
+  });
+  assert.equal(report.tasks[0].exitCode, 0, report.jobs[0].reason);
+  assert.equal(await Deno.readTextFile(`${base}/t/out.txt`), "from-env\n");
+  await Deno.remove(base, { recursive: true });
+  await Deno.remove(tools, { recursive: true });
+});

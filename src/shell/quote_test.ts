@@ -30,6 +30,35 @@ Deno.test("quote keeps hostile values literal in a real shell", () => {
   }
 });
 
+Deno.test("quoteEnv writes one-word values as dpdispatcher does: verbatim, with its meaning", () => {
+  const exported = (value: string) =>
+    execFileSync("bash", ["-c", `export V=${quoteEnv(value)}; printf '%s' "$V"`], {
+      encoding: "utf8",
+      env: { HOME: "/home/x", PATH: process.env.PATH },
+    });
+  const cases: [string, string][] = [
+    ["/opt/x:$HOME", "/opt/x:/home/x"],
+    ["~/scratch", "/home/x/scratch"],
+    ["${HOME}/x", "/home/x/x"],
+    ["$(echo a b)", "a b"],
+    ["`echo a`", "a"],
+    ['"two words"', "two words"],
+    ["'a b'", "a b"],
+    ["*.txt", "*.txt"],
+    ["4", "4"],
+    ["", ""],
+  ];
+  for (const [value, want] of cases) {
+    assert.equal(quoteEnv(value), value, `written as is: ${value}`);
+    assert.equal(exported(value), want, value);
+  }
+  // Not one word: dpdispatcher's line would split or fail; ours keeps the value whole.
+  for (const value of ["a b", "x;y", "it's", 'say "hi', "a|b", "(x)", "line\nbreak"]) {
+    assert.notEqual(quoteEnv(value), value, `quoted: ${value}`);
+    assert.equal(exported(value), value, value);
+  }
+});
+
 Deno.test("quoteEnv keeps spaces and expands $VAR references", () => {
   assert.equal(echo(quoteEnv("/opt/x:$HOME")), "/opt/x:/home/x");
   assert.equal(echo(quoteEnv("two words")), "two words");

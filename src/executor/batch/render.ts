@@ -7,7 +7,8 @@ import type { Scheduler } from "./scheduler.ts";
 
 /**
  * Every job's script of a plan, rendered for a scheduler: its header (or the resources' header
- * template, filled), then the job script. Pure: the template's content is part of the plan.
+ * template, filled) and a job array's own directive, then the job script. Pure: the template's
+ * content is part of the plan.
  *
  * @example
  * ```ts
@@ -41,7 +42,8 @@ export function renderJobs(
     const header = template === undefined
       ? scheduler.header(job)
       : fillHeader(template, plan.resources);
-    const script = renderScript(header, job);
+    const array = scheduler.arrayHeader?.(job);
+    const script = renderScript(array ? `${header.trimEnd()}\n${array}` : header, job);
     return { job: pj.hash, name: pj.name, path: scriptPath(where.jobsDir, pj.hash), script };
   });
 }

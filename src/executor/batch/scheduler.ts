@@ -58,6 +58,12 @@ export interface Scheduler {
   /** The script's first lines: shebang and directives (`#SBATCH ...`). */
   header(job: ScriptJob): string;
   /**
+   * For job-array schedulers: the directive that makes the script an array of all its elements
+   * by itself (`#SBATCH --array=0-4`), written after the header or the header template. The
+   * submit command's own array option overrides it, so a retry runs only unfinished elements.
+   */
+  arrayHeader?(job: ScriptJob): string;
+  /**
    * The variables the scheduler sets in a running job: its id, and for arrays the element's
    * index and the index of the first element. @default {} (the job's shell PID names it)
    */

@@ -3,6 +3,7 @@
 
 # dpdispatcher job dpd-819459b829f6 of run 8da05a4fe70efe93; attempt number in $1 or $DPD_ATTEMPT
 dpd_attempt="${1:-${DPD_ATTEMPT:-0}}"
+set --
 dpd_root=/work/project
 dpd_prefix=/work/project/.dpdispatcher/8da05a4fe70efe93/819459b829f6001b."$dpd_attempt"
 dpd_tasks="$dpd_root/.dpdispatcher/tasks"
@@ -15,19 +16,19 @@ set +C
 printf -v dpd_start '%(%s)T' -1
 cd "$dpd_root" || exit 1
 
+module purge
+module unload singularity
+module load singularity/3.0.0
+source ./slurm_test.env
 export DPDISPATCHER_NUMBER_NODE=1
 export DPDISPATCHER_CPU_PER_NODE=4
 export DPDISPATCHER_GPU_PER_NODE=2
 export DPDISPATCHER_QUEUE_NAME=debug
 export DPDISPATCHER_GROUP_SIZE=2
-module purge
-module unload singularity
-module load singularity/3.0.0
-source ./slurm_test.env
-export DP_DISPATCHER_EXPORT="test_foo_bar_baz"
+export DP_DISPATCHER_EXPORT=test_foo_bar_baz
 export PATH="/opt/x bin:$PATH"
-export MULTI="a"
-export MULTI="b"
+export MULTI=a
+export MULTI=b
 echo before
 
 dpd_ready() { # task hash, task dir, errlog: false if it already exited 0
@@ -104,8 +105,8 @@ dpd_t0() {
   } >>out.txt 2>>err
 }
 dpd_t1() {
-  export CUDA_VISIBLE_DEVICES=1
-  export OMP_NUM_THREADS="2"
+  export CUDA_VISIBLE_DEVICES=0
+  export OMP_NUM_THREADS=2
   { lmp -i input.lammps
 
   } >>log 2>>err

@@ -37,6 +37,16 @@ function header(job: ScriptJob): string {
   return lines.join("\n");
 }
 
+/**
+ * A job array's own `--array=0-<n-1>[%throttle]`, as dpdispatcher's SlurmJobArray writes it (after
+ * a header template too): submitted by hand, the script runs every element. sbatch's `--array` on
+ * the command line overrides it, so a retry runs only the unfinished elements.
+ */
+function arrayHeader(job: ScriptJob, throttle?: number): string {
+  const last = Math.ceil(job.tasks.length / arrayChunk(job.resources)) - 1;
+  return `#SBATCH --array=0-${last}${throttle ? `%${throttle}` : ""}`;
+}
+
 // Unknown answers count as transient: the attempt keeps its intent and the next round looks it
 // up by name before submitting again, so a job that was queued after all is never lost or doubled.
 function classify(error: string): "transient" | "limit" | "fatal" {
@@ -116,7 +126,9 @@ function makeScheduler(array?: { throttle?: number }): Scheduler {
     // An array job is one job here however many elements wait: a window of them bounds nothing.
     queues: !array,
     header,
-    ...(array ? { arrayChunk } : {}),
+    ...(array
+      ? { arrayChunk, arrayHeader: (job: ScriptJob) => arrayHeader(job, array.throttle) }
+      : {}),
 
     submitArgv(requests: readonly SubmitRequest[]): readonly string[] {
       const calls = requests.map((r) => {
@@ -299,8 +311,10 @@ export interface SlurmJobArrayOptions {
 
 /**
  * Like {@linkcode slurm}, but each job is submitted as one Slurm job array, like dpdispatcher's
- * `SlurmJobArray`: element k runs `kwargs.slurmJobSize` tasks (default 1). A retry resubmits only
- * the elements whose tasks did not finish (`--array=2,5`).
+ * `SlurmJobArray`: element k runs `kwargs.slurmJobSize` tasks (default 1). Its script names every
+ * element itself (`#SBATCH --array=0-4%2`), so it also runs as written with plain `sbatch`; a
+ * retry resubmits only the elements whose tasks did not finish (`sbatch --array=2,5`, which
+ * overrides the script's).
  *
  * @example Ten tasks in one job array of five elements, two at a time
  * ```ts

@@ -169,6 +169,8 @@ Deno.test("job arrays: one script with a case per element, --array of the unfini
     groupSize: 5,
     kwargs: { slurmJobSize: 2 },
   }).tasks(tasks).render();
+  // The script names its own elements (submitted by hand it runs them all); sbatch's --array wins.
+  assert.match(job.script, /^#SBATCH --array=0-2%2$/m);
   assert.match(job.script, /dpd_element="\$\{SLURM_ARRAY_TASK_ID:-0\}"/);
   assert.match(job.script, /dpd_prefix=.*\."\$dpd_attempt"\."\$dpd_element"/);
   assert.equal(job.script.match(/^ {2}\d\)$/gm)?.length, 3, "three elements of at most two tasks");
