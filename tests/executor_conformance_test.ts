@@ -3,6 +3,8 @@
 // skipped without one unless DPD_REQUIRE_SLURM=1), Shell over SSH (the test sshd), and Grid
 // Engine and its job arrays (scripts/start_sge.sh; required with DPD_REQUIRE_SGE=1).
 import {
+  fugaku,
+  jhUniScheduler,
   lazyLocal,
   local,
   type ResourcesInput,
@@ -15,6 +17,8 @@ import {
 } from "../mod.ts";
 import { testExecutor } from "../src/testing/mod.ts";
 import { tempDir } from "./_helpers.ts";
+import { withPathFirst } from "./_path_transport.ts";
+import { shimPath } from "./_shims.ts";
 import { sgeEnv } from "./_sge.ts";
 import { skipSlurm } from "./_slurm.ts";
 import { sharedDir, sshEnv, testSsh } from "./_ssh.ts";
@@ -66,4 +70,15 @@ conforms(
   "sgeJobArray(local({ remoteRoot }))",
   (root) => sgeJobArray(local({ remoteRoot: root })),
   onSge,
+);
+// Fugaku (PJM) and JH UniScheduler on their shims over the test cluster (scripts/shims/).
+conforms(
+  "fugaku(shims)",
+  (root) => fugaku(withPathFirst(local({ remoteRoot: root }), shimPath("fugaku"))),
+  onSlurm,
+);
+conforms(
+  "jhUniScheduler(shims)",
+  (root) => jhUniScheduler(withPathFirst(local({ remoteRoot: root }), shimPath("jh_unischeduler"))),
+  onSlurm,
 );

@@ -51,6 +51,10 @@ Machines, one per system ("resources.kwargs" in brackets):
                                              [gpu_usage, gpu_new_syntax, custom_gpu_line]
   {"batch_type": "Torque", "context_type": "SSHContext", "remote_root": "/home/me/runs",
    "remote_profile": {"hostname": "torque-login", "username": "me"}}
+  {"batch_type": "Fugaku", "context_type": "SSHContext", "remote_root": "/vol0004/data/hp000000/me",
+   "remote_profile": {"hostname": "login.fugaku.r-ccs.riken.jp", "username": "u00000"}}
+  {"batch_type": "JH_UniScheduler", "context_type": "LocalContext", "remote_root": "/data/me"}
+                                             [custom_gpu_line]
   {"batch_type": "Shell", "context_type": "LazyLocalContext", "local_root": "./"}
 
 Examples:
