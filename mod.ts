@@ -32,6 +32,21 @@ export {
 } from "./src/plan/resources.ts";
 export type { Plan, PlanJob, PlanTarget } from "./src/plan/plan.ts";
 export { JUPYTER_DISPLAY, type MimeBundle } from "./src/display/jupyter.ts";
+export { reportTimeline } from "./src/display/timeline_journal.ts";
+export {
+  timelineHtml,
+  type TimelineHtmlOptions,
+  timelineSummary,
+} from "./src/display/timeline_html.ts";
+export type {
+  AttemptOutcome,
+  PendingReason,
+  SegmentKind,
+  Timeline,
+  TimelineAttempt,
+  TimelineJob,
+  TimelineSegment,
+} from "./src/display/timeline.ts";
 export type { PermissionNeeds, Permissions } from "./src/plan/permissions.ts";
 export { permissions } from "./src/runner/permissions.ts";
 export { groupTasks } from "./src/plan/grouping.ts";
@@ -59,6 +74,18 @@ export {
   lsfScheduler,
 } from "./src/executor/batch/lsf/lsf.ts";
 export { torque, torqueJobName, torqueScheduler } from "./src/executor/batch/torque/torque.ts";
+export {
+  fugaku,
+  fugakuJobName,
+  type FugakuOptions,
+  fugakuScheduler,
+} from "./src/executor/batch/fugaku/fugaku.ts";
+export {
+  jhJobName,
+  jhUniScheduler,
+  type JhUniSchedulerOptions,
+  jhUniSchedulerScheduler,
+} from "./src/executor/batch/jh_unischeduler/jh_unischeduler.ts";
 export type { FailureClass } from "./src/executor/failure.ts";
 export type {
   BatchTarget,
@@ -74,6 +101,7 @@ export type {
   AttemptEnd,
   AttemptStatus,
   Collected,
+  CollectRequest,
   Executor,
   ExecutorSession,
   LiveAttempt,
@@ -84,6 +112,14 @@ export type {
   Target,
 } from "./src/executor/executor.ts";
 export { batchExecutor } from "./src/executor/batch/batch_executor.ts";
+export {
+  bohrium,
+  type BohriumCommonOptions,
+  bohriumOpenApi,
+  type BohriumOpenApiOptions,
+  type BohriumOptions,
+  HttpError,
+} from "./src/executor/bohrium/mod.ts";
 export { capture, type MarkedOutput, parseMarkers } from "./src/shell/marker_output.ts";
 export { type JobEnd, parseEndFile } from "./src/shell/end_file.ts";
 export { lazyLocal, local, type LocalOptions } from "./src/transports/local.ts";

@@ -6,12 +6,15 @@
  * @module
  */
 
+import { fugaku } from "./executor/batch/fugaku/fugaku.ts";
+import { jhUniScheduler } from "./executor/batch/jh_unischeduler/jh_unischeduler.ts";
 import { lsf, lsfJobArray } from "./executor/batch/lsf/lsf.ts";
 import { pbs, pbsJobArray } from "./executor/batch/pbs/pbs.ts";
 import { sge, sgeJobArray } from "./executor/batch/sge/sge.ts";
 import { shell } from "./executor/batch/shell/shell.ts";
 import { slurm, slurmJobArray } from "./executor/batch/slurm/slurm.ts";
 import { torque } from "./executor/batch/torque/torque.ts";
+import { recordedBohrium } from "./executor/bohrium/mod.ts";
 import type { Target } from "./executor/executor.ts";
 import type { PlanTarget } from "./plan/plan.ts";
 import { lazyLocal, local } from "./transports/local.ts";
@@ -35,7 +38,7 @@ export interface BuiltinBatch {
  * import { BATCH_TYPES } from "./builtins.ts";
  *
  * console.log(Object.values(BATCH_TYPES).map((b) => b.batchType).join(", "));
- * // "Shell, Slurm, SlurmJobArray, SGE, PBS, LSF, Torque"
+ * // "Shell, Slurm, SlurmJobArray, SGE, PBS, LSF, Torque, Fugaku, JH_UniScheduler"
  * ```
  */
 export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze({
@@ -50,6 +53,12 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
   pbs: { batchType: "PBS", scheduler: "pbs", make: pbs },
   lsf: { batchType: "LSF", scheduler: "lsf", make: lsf },
   torque: { batchType: "Torque", scheduler: "torque", make: torque },
+  fugaku: { batchType: "Fugaku", scheduler: "fugaku", make: (t: Transport) => fugaku(t) },
+  jh_unischeduler: {
+    batchType: "JH_UniScheduler",
+    scheduler: "jhUniScheduler",
+    make: (t: Transport) => jhUniScheduler(t),
+  },
 });
 
 /**
@@ -57,22 +66,12 @@ export const BATCH_TYPES: Readonly<Record<string, BuiltinBatch>> = Object.freeze
  * with "not supported yet", never listed as valid.
  */
 export const UNSUPPORTED_BATCH_TYPES: readonly string[] = Object.freeze([
-  "jh_unischeduler",
-  "fugaku",
   "distributedshell",
-  "bohrium",
-  "dpcloudserver",
-  "lebesgue",
-  "openapi",
 ]);
 
 /** Context types dpdispatcher has that this version does not support yet (lower case, no `Context`). */
 export const UNSUPPORTED_CONTEXT_TYPES: readonly string[] = Object.freeze([
   "hdfs",
-  "bohrium",
-  "dpcloudserver",
-  "lebesgue",
-  "openapi",
 ]);
 
 /** The context types this version supports, as dpdispatcher spells them. */
@@ -108,6 +107,8 @@ const RECORDED_SCHEDULERS: Readonly<Record<string, (t: Transport) => Target>> = 
   lsf,
   lsfJobArray: (t) => lsfJobArray(t),
   torque,
+  fugaku: (t) => fugaku(t),
+  jhUniScheduler: (t) => jhUniScheduler(t),
 };
 
 /** Transports a recorded plan can be reopened with (those that need no secrets). */
@@ -129,6 +130,8 @@ const RECORDED_TRANSPORTS: Readonly<Record<string, (o: PlanTarget["options"]) =>
  * ```
  */
 export function recordedTarget(recorded: PlanTarget): Target | undefined {
+  const cloud = recordedBohrium(recorded);
+  if (cloud) return cloud;
   const transport = Object.hasOwn(RECORDED_TRANSPORTS, recorded.transport)
     ? RECORDED_TRANSPORTS[recorded.transport]
     : undefined;
