@@ -140,6 +140,12 @@ export interface ExecutorSession extends AsyncDisposable {
    * own (a cloud's per-job archive); the runner then calls `collect()` per job.
    */
   collectMany?(requests: readonly CollectRequest[]): Promise<readonly Collected[]>;
+  /**
+   * Resolves when there may be news of live attempts (an end file arrived): the runner then
+   * polls at once instead of at its next interval. Undefined when the executor learns nothing
+   * between polls.
+   */
+  news?(): Promise<void> | undefined;
   /** Cancels every given attempt at once; an attempt that already ended is no failure. */
   cancel(live: readonly LiveAttempt[]): Promise<void>;
   /** Removes the run's staged copy (in place: its scripts); returns what was removed. */

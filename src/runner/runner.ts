@@ -282,7 +282,22 @@ async function pause(
     ? at.held ? ls.interval : Math.min(ls.interval, nextDue - now)
     : nextDue - now;
   s.emit({ type: "poll", live: at.live, interval: Math.max(delay, 0) / 1000 });
-  await s.clock.sleep(delay, at.signal);
+  // An executor that hears of job ends as they happen cuts the wait short, though never below
+  // the shortest interval: what ends meanwhile is collected together.
+  const news = at.live > 0 && delay > MIN_INTERVAL_MS ? s.exec.news?.() : undefined;
+  if (!news) return await s.clock.sleep(delay, at.signal);
+  const started = s.clock.now();
+  await s.clock.sleep(MIN_INTERVAL_MS, at.signal);
+  if (at.signal?.aborted) return;
+  const woken = new AbortController();
+  const wake = () => woken.abort();
+  at.signal?.addEventListener("abort", wake, { once: true });
+  news.then(wake);
+  try {
+    await s.clock.sleep(delay - (s.clock.now() - started), woken.signal);
+  } finally {
+    at.signal?.removeEventListener("abort", wake);
+  }
 }
 
 /** Polls the live jobs; says which started and why others wait; frees room a limit held. */

@@ -55,12 +55,26 @@ export interface Connection extends AsyncDisposable {
     files: readonly { readonly path: string; readonly content: string }[],
     options?: { readonly dirs?: readonly string[] },
   ): Promise<void>;
+  /**
+   * Starts a long-running command whose stdout arrives as it is written (the end-file watcher):
+   * `close()` ends its stdin, `closed` settles when it exits or its link drops. Absent where
+   * reading files is cheap anyway (the local transports).
+   */
+  stream?(argv: readonly string[], onStdout: (chunk: Uint8Array) => void): StreamHandle;
   /** Removes a file or directory tree; no error if it is absent. */
   remove(path: string): Promise<void>;
   /** Closes the link. */
   close(): Promise<void>;
   /** The login's home directory on the execution side, when a remote root may start with `~/`. */
   readonly home?: string;
+}
+
+/** A command started by {@linkcode Connection.stream}. */
+export interface StreamHandle {
+  /** Settles when the command exits (with its result) or its link drops (rejects). */
+  readonly closed: Promise<ExecResult>;
+  /** Closes the command's stdin: a watcher then exits. */
+  close(): void;
 }
 
 /** Options of {@linkcode Transport.connect}. */

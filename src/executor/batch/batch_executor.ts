@@ -16,6 +16,7 @@ import type {
   Submitted,
 } from "../executor.ts";
 import { AttemptFiles } from "./attempts.ts";
+import { EndWatch } from "./end_watch.ts";
 import { pollBatch, type PollMemory } from "./poll.ts";
 import { renderJobs } from "./render.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -82,6 +83,7 @@ class BatchSession implements ExecutorSession {
   readonly #now: () => number;
   readonly #files: AttemptFiles;
   readonly #memory: PollMemory = { goneSince: new Map(), deferred: new Map(), statusAt: 0 };
+  readonly #watch?: EndWatch;
 
   constructor(
     scheduler: Scheduler,
@@ -99,6 +101,14 @@ class BatchSession implements ExecutorSession {
     this.#now = options.now ?? Date.now;
     this.runRoot = runRoot;
     this.#files = new AttemptFiles(plan, scheduler, runRoot);
+    // Where reading files costs a round trip (SSH), one watcher streams every end file instead.
+    if (conn.stream) {
+      this.#watch = new EndWatch(conn, this.#files.jobsDir, {
+        host: transport.host,
+        now: this.#now,
+        onWarning: options.onWarning,
+      });
+    }
   }
 
   get #host(): string {
@@ -169,9 +179,12 @@ class BatchSession implements ExecutorSession {
     };
   }
 
-  poll(live: readonly LiveAttempt[]) {
+  async poll(live: readonly LiveAttempt[]) {
     const scheduler = this.#scheduler;
-    return pollBatch({
+    const watch = this.#watch;
+    watch?.ensure();
+    watch?.keepOnly(live.flatMap((a) => this.#files.endFiles(a).map((f) => f.path)));
+    return await pollBatch({
       conn: this.#conn,
       scheduler,
       files: this.#files,
@@ -179,7 +192,13 @@ class BatchSession implements ExecutorSession {
       memory: this.#memory,
       now: this.#now,
       exitCodes: (jobs) => this.exitCodes(jobs),
+      watched: watch && ((paths) => watch.texts(paths)),
     }, live);
+  }
+
+  /** Resolves when the end-file watcher brings news; undefined without one. */
+  news(): Promise<void> | undefined {
+    return this.#watch?.news();
   }
 
   async exitCodes(jobs: readonly string[]): Promise<Record<string, number | null>[]> {
@@ -245,6 +264,7 @@ class BatchSession implements ExecutorSession {
   }
 
   close(): Promise<void> {
+    this.#watch?.close();
     return this.#conn.close();
   }
 

@@ -38,6 +38,8 @@ export interface BatchPollContext {
   readonly now: () => number;
   /** Each task's exit code left so far, job by job. */
   readonly exitCodes: (jobs: readonly string[]) => Promise<Record<string, number | null>[]>;
+  /** End files as a watcher delivered them; undefined when none is up (read them instead). */
+  readonly watched?: (paths: readonly string[]) => (string | undefined)[] | undefined;
 }
 
 /** Why a job failed, in words, from its end file. */
@@ -77,9 +79,10 @@ export async function pollBatch(
   const byJob = new Map(live.map((a) => [a.job, a]));
   const ends = new Map<string, JobEnd>();
   // One batched read of every end file; an array job has ended once all its elements have.
-  const read = async (jobs: readonly string[]) => {
+  const read = async (jobs: readonly string[], watched = false) => {
     const files = jobs.map((job) => ctx.files.endFiles(byJob.get(job)!));
-    const texts = await ctx.conn.readFiles(files.flat().map((f) => f.path));
+    const paths = files.flat().map((f) => f.path);
+    const texts = (watched ? ctx.watched?.(paths) : undefined) ?? await ctx.conn.readFiles(paths);
     let at = 0;
     jobs.forEach((job, i) => {
       const parsed = files[i].map((file) => {
@@ -91,7 +94,9 @@ export async function pollBatch(
       if (parsed.every((e) => e !== undefined)) ends.set(job, mergeEnds(parsed as JobEnd[]));
     });
   };
-  await read(live.map((a) => a.job));
+  // The watcher's news when it runs (no command at all); the jobs the scheduler says are gone
+  // are read for real below, since their end file may have landed after its last scan.
+  await read(live.map((a) => a.job), true);
   const ask = live.filter((a) => !ends.has(a.job) || killed(ends.get(a.job)!));
   const status = new Map<string, AttemptStatus>();
   const verdict = new Map<string, SchedulerStatus>();

@@ -8,8 +8,9 @@ import tar from "tar-stream";
 import { mapLimit } from "../../_map_limit.ts";
 import { CommandError } from "../../errors.ts";
 import { quote } from "../../shell/quote.ts";
-import type { ExecResult } from "../transport.ts";
-import type { Pipeable } from "./_streams.ts";
+import type { ExecResult, TransferResult } from "../transport.ts";
+import { gunzipped, type Pipeable } from "./_streams.ts";
+import { unpackInto } from "./_tar.ts";
 
 /** Runs one command on the live link, with stdin and a stdout consumer. */
 export type ExecOn = (
@@ -116,7 +117,7 @@ export async function writeMany(
  * unmatched ones on stderr as `dpd-missing <pattern>`, and sends what matched as one tar
  * (`-z` when compressing). Exit 3: no such directory.
  */
-export function downloadScript(compress: boolean): string {
+function downloadScript(compress: boolean): string {
   // A read loop, not mapfile -d (bash 4.4): clusters still run bash 4.2.
   return `cd "$1" 2>/dev/null || exit 3; shopt -s nullglob dotglob globstar; IFS=; ` +
     `found=(); while read -r -d '' p; do if [[ $p == *[*?[]* ]]; then ` +
@@ -124,4 +125,39 @@ export function downloadScript(compress: boolean): string {
     `found+=( "\${m[@]}" ); else printf 'dpd-missing %s\\n' "$p" >&2; fi; done; ` +
     `(( \${#found[@]} )) || exit 0; printf '%s\\0' "\${found[@]}" | ` +
     `exec tar -c${compress ? "z" : ""} -h --null -T - -f -`;
+}
+
+/**
+ * Brings home what the patterns (relative to `remoteBase`) match, as one tar stream unpacked
+ * under `localBase`; unmatched patterns are reported, an absent `remoteBase` misses them all.
+ */
+export async function downloadMany(
+  execOn: ExecOn,
+  host: string,
+  o: { remoteBase: string; localBase: string; patterns: readonly string[]; compress: boolean },
+): Promise<TransferResult> {
+  // Patterns on stdin: the results of thousands of jobs in one command, no argv limit.
+  const argv = ["bash", "-c", downloadScript(o.compress), "dpd", o.remoteBase];
+  const started = Date.now();
+  let got = { files: 0, bytes: 0 };
+  const result = await execOn(argv.map(quote).join(" "), {
+    stdin: o.patterns.map((p) => `${p}\0`).join(""),
+    stdout: async (
+      stream,
+    ) => (got = await unpackInto(o.localBase, o.compress ? gunzipped(stream) : stream)),
+  });
+  if (result.exitCode === 3) return { files: 0, bytes: 0, missing: [...o.patterns] };
+  // GNU tar exits 1 when a file changed while it was read: what it sent is still whole.
+  if (result.exitCode !== 0 && result.exitCode !== 1) {
+    throw CommandError.of(
+      `Cannot download from ${o.remoteBase}`,
+      argv.slice(0, 2),
+      host,
+      result,
+      started,
+    );
+  }
+  const missing = result.stderr.split("\n").filter((l) => l.startsWith("dpd-missing "))
+    .map((l) => l.slice("dpd-missing ".length));
+  return { ...got, missing };
 }

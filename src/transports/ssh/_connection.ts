@@ -3,16 +3,16 @@ import type { SFTPWrapper } from "ssh2";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { mapLimit, Slots } from "../../_map_limit.ts";
 import { CommandError, ConnectionError } from "../../errors.ts";
 import { quote } from "../../shell/quote.ts";
-import type { Connection, ExecResult, TransferResult } from "../transport.ts";
+import type { Connection, ExecResult, StreamHandle, TransferResult } from "../transport.ts";
 import type { Hop } from "./_hops.ts";
 import { type Link, login, type LoginSettings, type Secrets } from "./_login.ts";
-import { downloadScript, type ExecOn, readMany, WRITE_MANY_DIRS, writeMany } from "./_bulk.ts";
-import { coalesced, gunzipped, gzipped, type Pipeable } from "./_streams.ts";
-import { listLocal, packFiles, unpackInto, unsent } from "./_tar.ts";
+import { downloadMany, type ExecOn, readMany, WRITE_MANY_DIRS, writeMany } from "./_bulk.ts";
+import { coalesced, gzipped, type Pipeable } from "./_streams.ts";
+import { listLocal, packFiles, unsent } from "./_tar.ts";
 
 /** Everything a connection needs; secrets stay in memory. */
 export interface SshSettings {
@@ -219,6 +219,20 @@ export class SshConnection implements Connection {
     );
   }
 
+  stream(argv: readonly string[], onStdout: (chunk: Uint8Array) => void): StreamHandle {
+    const stdin = new PassThrough(); // never written: the command exits when it ends
+    const closed = this.#getLink().then((link) =>
+      this.#execOn(link, argv.map(quote).join(" "), {
+        stdin,
+        stdout: async (out) => {
+          for await (const chunk of out) onStdout(chunk as Uint8Array);
+        },
+      })
+    );
+    closed.catch(() => {});
+    return { closed, close: () => stdin.end() };
+  }
+
   async #run(link: Link, what: string, argv: readonly string[], stdin?: string) {
     const started = Date.now();
     const result = await this.#execOn(link, argv.map(quote).join(" "), { stdin });
@@ -273,33 +287,18 @@ export class SshConnection implements Connection {
     patterns: readonly string[],
   ): Promise<TransferResult> {
     if (patterns.length === 0) return Promise.resolve({ files: 0, bytes: 0, missing: [] });
-    return this.#withLink("a download", true, async (link) => {
-      const zip = this.#settings.tarCompress ?? false;
-      // Patterns on stdin: the results of thousands of jobs in one command, no argv limit.
-      const argv = ["bash", "-c", downloadScript(zip), "dpd", remoteBase];
-      const started = Date.now();
-      let got = { files: 0, bytes: 0 };
-      const result = await this.#execOn(link, argv.map(quote).join(" "), {
-        stdin: patterns.map((p) => `${p}\0`).join(""),
-        stdout: async (
-          stream,
-        ) => (got = await unpackInto(localBase, zip ? gunzipped(stream) : stream)),
-      });
-      if (result.exitCode === 3) return { files: 0, bytes: 0, missing: [...patterns] };
-      // GNU tar exits 1 when a file changed while it was read: what it sent is still whole.
-      if (result.exitCode !== 0 && result.exitCode !== 1) {
-        throw CommandError.of(
-          `Cannot download from ${remoteBase}`,
-          argv.slice(0, 2),
-          this.#target.host,
-          result,
-          started,
-        );
-      }
-      const missing = result.stderr.split("\n").filter((l) => l.startsWith("dpd-missing "))
-        .map((l) => l.slice("dpd-missing ".length));
-      return { ...got, missing };
-    });
+    const compress = this.#settings.tarCompress ?? false;
+    return this.#withLink(
+      "a download",
+      true,
+      (link) =>
+        downloadMany(this.#execOnLink(link), this.#target.host, {
+          remoteBase,
+          localBase,
+          patterns,
+          compress,
+        }),
+    );
   }
 
   readFiles(paths: readonly string[]): Promise<readonly (string | undefined)[]> {

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WATCH_ENDS, WatchParser } from "./end_watch.ts";
+
+Deno.test("the watch parser reads records split anywhere, UTF-8 included", () => {
+  const text = "F\0a.0.end\0--- x rc 0\nü\ndpd-end-ok\n\0S\0F\0b.1.end\0dpd-end-ok\n\0S\0";
+  const bytes = new TextEncoder().encode(text);
+  for (const cut of [1, 3, 9, 17, 21, bytes.length - 1]) {
+    const p = new WatchParser();
+    const a = p.push(bytes.subarray(0, cut));
+    const b = p.push(bytes.subarray(cut));
+    assert.deepEqual([...a.files, ...b.files], [
+      ["a.0.end", "--- x rc 0\nü\ndpd-end-ok\n"],
+      ["b.1.end", "dpd-end-ok\n"],
+    ]);
+    assert.equal(a.scans + b.scans, 2);
+  }
+});
+
+Deno.test("the watcher reports each complete end file once, skips half-written ones, and exits when stdin closes", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpd-watch-"));
+  writeFileSync(join(dir, "a.0.end"), "--- t rc 0\ndpd-end-ok\n");
+  writeFileSync(join(dir, "b.0.end"), "--- t rc 0\n"); // still being written
+  writeFileSync(join(dir, "script.sh"), "not an end file");
+  const child = spawn("bash", ["-c", WATCH_ENDS, "dpd", dir], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const parser = new WatchParser();
+  const seen: string[] = [];
+  let scans = 0;
+  child.stdout.on("data", (chunk: Uint8Array) => {
+    const news = parser.push(chunk);
+    scans += news.scans;
+    for (const [name] of news.files) seen.push(name);
+  });
+  const until = async (ok: () => boolean) => {
+    const end = Date.now() + 5000;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`timed out; seen ${seen}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await until(() => scans >= 2);
+  assert.deepEqual(seen, ["a.0.end"]);
+  writeFileSync(join(dir, "b.0.end"), "--- t rc 0\ndpd-end-ok\n");
+  writeFileSync(join(dir, "c.tmp"), "--- t rc 3\ndpd-end-ok\n");
+  renameSync(join(dir, "c.tmp"), join(dir, "c.0.end"));
+  await until(() => seen.length === 3);
+  const at = scans;
+  await until(() => scans >= at + 2);
+  assert.deepEqual(seen.sort(), ["a.0.end", "b.0.end", "c.0.end"], "each once");
+  const exited = new Promise((r) => child.on("exit", r));
+  child.stdin.end();
+  assert.equal(await exited, 0);
+});
