@@ -4,7 +4,9 @@ import { dispatch } from "../api/dispatch.ts";
 import type { Resources as ResourcesValue } from "../plan/resources.ts";
 import { type Task as TaskValue, task as makeTask, type TaskInput } from "../plan/task.ts";
 import { dryRunPlan } from "../runner/dry_run.ts";
+import type { RunEvent } from "../runner/events.ts";
 import type { RunReport } from "../runner/report.ts";
+import { dpdispatcherLogLine, type LogSink } from "./log.ts";
 import {
   type LoadedMachine,
   loadMachine,
@@ -59,6 +61,21 @@ export class Machine {
   static loadFromYaml(path: string, options?: LoadOptions): Machine {
     return Machine.loadFromDict(readInputFile(path, "yaml").value, options);
   }
+
+  /** dpdispatcher's name for {@linkcode Machine.loadFromDict}. */
+  static load_from_dict(dict: unknown, options?: LoadOptions): Machine {
+    return Machine.loadFromDict(dict, options);
+  }
+
+  /** dpdispatcher's name for {@linkcode Machine.loadFromJson}. */
+  static load_from_json(path: string, options?: LoadOptions): Machine {
+    return Machine.loadFromJson(path, options);
+  }
+
+  /** dpdispatcher's name for {@linkcode Machine.loadFromYaml}. */
+  static load_from_yaml(path: string, options?: LoadOptions): Machine {
+    return Machine.loadFromYaml(path, options);
+  }
 }
 
 /** dpdispatcher's Resources: `Resources.loadFromJson("resources.json")` or `new Resources({ group_size: 5 })`. */
@@ -90,22 +107,69 @@ export class Resources {
   serialize(): Record<string, unknown> {
     return resourcesDict(this.value);
   }
+
+  /** dpdispatcher's name for {@linkcode Resources.loadFromDict}. */
+  static load_from_dict(dict: Record<string, unknown>, options?: LoadOptions): Resources {
+    return Resources.loadFromDict(dict, options);
+  }
+
+  /** dpdispatcher's name for {@linkcode Resources.loadFromJson}. */
+  static load_from_json(path: string, options?: LoadOptions): Resources {
+    return Resources.loadFromJson(path, options);
+  }
+
+  /** dpdispatcher's name for {@linkcode Resources.loadFromYaml}. */
+  static load_from_yaml(path: string, options?: LoadOptions): Resources {
+    return Resources.loadFromYaml(path, options);
+  }
 }
 
-/** dpdispatcher's Task: `new Task({ command, taskWorkPath, ... })` or `Task.loadFromJson("task.json")`. */
+/** A task's keyword arguments as dpdispatcher spells them. */
+export interface TaskKeywords {
+  /** The shell command. */
+  readonly command: string;
+  /** Its directory under the work base. */
+  readonly task_work_path: string;
+  /** Files (globs) sent before it runs. @default [] */
+  readonly forward_files?: readonly string[];
+  /** Files (globs) brought back after it ran. @default [] */
+  readonly backward_files?: readonly string[];
+  /** Its stdout file. @default "log" */
+  readonly outlog?: string;
+  /** Its stderr file. @default "err" */
+  readonly errlog?: string;
+}
+
+/**
+ * dpdispatcher's Task: `new Task({ command, task_work_path, forward_files, backward_files,
+ * outlog })` with dpdispatcher's keyword names (camelCase `taskWorkPath` works too), or
+ * `Task.load_from_json("task.json")`.
+ */
 export class Task {
   /** The validated task. */
   readonly value: TaskValue;
 
-  /** Takes the task's fields in camelCase. */
-  constructor(input: TaskInput) {
-    this.value = makeTask(input);
+  /** Takes dpdispatcher's keyword arguments (`task_work_path`, ...) or the camelCase fields. */
+  constructor(input: TaskKeywords | TaskInput) {
+    const snakeCase = Object.keys(input).some((k) => k.includes("_"));
+    // Like a Python keyword argument, an unknown key is an error (loadTask names it).
+    this.value = snakeCase ? loadTask(input, { strict: true }) : makeTask(input as TaskInput);
   }
 
   /** Loads a task dict with dpdispatcher's snake_case keys. */
   static loadFromDict(dict: unknown, options?: LoadOptions): Task {
     const t = loadTask(dict, options);
     return new Task(t);
+  }
+
+  /** dpdispatcher's name for {@linkcode Task.loadFromDict}. */
+  static load_from_dict(dict: unknown, options?: LoadOptions): Task {
+    return Task.loadFromDict(dict, options);
+  }
+
+  /** dpdispatcher's name for {@linkcode Task.loadFromJson}. */
+  static load_from_json(path: string, options?: LoadOptions): Task {
+    return Task.loadFromJson(path, options);
   }
 
   /** Loads a task JSON file (or YAML, when it ends in `.yaml` or `.yml`). */
@@ -141,6 +205,39 @@ export interface RunSubmissionOptions {
   readonly exitOnSubmit?: boolean;
   /** Remove the run's remote copy once every job finished (never the default). @default false */
   readonly clean?: boolean;
+  /**
+   * Where each step is logged, as dpdispatcher's logger writes it (`asctime - LEVEL : message`);
+   * `false` logs nothing. @default {console.log, dpdispatcher logs to stdout}
+   */
+  readonly log?: LogSink | false;
+  /** dpdispatcher's spelling of `dryRun`. */
+  readonly dry_run?: boolean;
+  /** dpdispatcher's spelling of `exitOnSubmit`. */
+  readonly exit_on_submit?: boolean;
+}
+
+/** A submission's keyword arguments, in dpdispatcher's spelling or camelCase. */
+export interface SubmissionKeywords {
+  /** The work base, relative to the machine's `local_root`. */
+  readonly work_base?: string;
+  /** camelCase for `work_base`. */
+  readonly workBase?: string;
+  /** Where jobs run. */
+  readonly machine: Machine;
+  /** What each job asks for. */
+  readonly resources: Resources;
+  /** The tasks. */
+  readonly task_list?: readonly Task[];
+  /** camelCase for `task_list`. */
+  readonly taskList?: readonly Task[];
+  /** Files every job needs. @default [] */
+  readonly forward_common_files?: readonly string[];
+  /** camelCase for `forward_common_files`. */
+  readonly forwardCommonFiles?: readonly string[];
+  /** Files brought back once. @default [] */
+  readonly backward_common_files?: readonly string[];
+  /** camelCase for `backward_common_files`. */
+  readonly backwardCommonFiles?: readonly string[];
 }
 
 /**
@@ -152,36 +249,47 @@ export interface RunSubmissionOptions {
  *
  * const machine = Machine.loadFromDict({ batch_type: "Shell", context_type: "LazyLocalContext", local_root: "./" });
  * const resources = new Resources({ number_node: 1, cpu_per_node: 4, gpu_per_node: 0, queue_name: "", group_size: 5 });
- * const taskList = [1, 2].map((i) =>
- *   new Task({ command: "cat example.txt", taskWorkPath: `dir${i}/`, forwardFiles: ["example.txt"], backwardFiles: ["out.txt"], outlog: "out.txt" })
+ * const task_list = [1, 2].map((i) =>
+ *   new Task({ command: "cat example.txt", task_work_path: `dir${i}/`, forward_files: ["example.txt"], backward_files: ["out.txt"], outlog: "out.txt" })
  * );
- * const submission = new Submission({ workBase: "lammps_md_300K_5GPa/", machine, resources, taskList });
- * // await submission.runSubmission();
+ * const submission = new Submission({ work_base: "lammps_md_300K_5GPa/", machine, resources, task_list, forward_common_files: ["graph.pb"], backward_common_files: [] });
+ * // await submission.run_submission({ clean: false });
  * ```
  */
 export class Submission {
   readonly #builder: Dispatch;
   readonly #retryCount: number;
 
-  /** Builds a submission from its parts (dpdispatcher's keyword arguments in camelCase). */
-  constructor(init: {
-    workBase: string;
-    machine: Machine;
-    resources: Resources;
-    taskList: readonly Task[];
-    forwardCommonFiles?: readonly string[];
-    backwardCommonFiles?: readonly string[];
-  }) {
+  /** Builds a submission from dpdispatcher's keyword arguments (`work_base`, `task_list`, ...). */
+  constructor(init: SubmissionKeywords) {
+    const given = init.work_base ?? init.workBase;
+    if (typeof given !== "string" || given === "") {
+      throw new TypeError(
+        `Invalid submission.work_base: expected a directory path, got ${JSON.stringify(given)}`,
+      );
+    }
+    const taskList = init.task_list ?? init.taskList;
+    if (!Array.isArray(taskList) || taskList.some((t) => !(t instanceof Task))) {
+      throw new TypeError("Invalid submission.task_list: expected a list of Task objects");
+    }
+    if (!(init.machine instanceof Machine)) {
+      throw new TypeError(
+        "Invalid submission.machine: expected a Machine (Machine.load_from_json(...))",
+      );
+    }
+    if (!(init.resources instanceof Resources)) {
+      throw new TypeError(
+        "Invalid submission.resources: expected a Resources (new Resources({...}))",
+      );
+    }
     const root = init.machine.loaded.localRoot ?? ".";
-    const workBase = init.workBase.startsWith("/")
-      ? init.workBase
-      : `${root.replace(/\/$/, "")}/${init.workBase}`;
+    const workBase = given.startsWith("/") ? given : `${root.replace(/\/$/, "")}/${given}`;
     this.#builder = dispatch({ workBase })
       .on(init.machine.loaded.target)
       .with(init.resources.value)
-      .tasks(init.taskList.map((t) => t.value))
-      .forwardCommonFiles(...(init.forwardCommonFiles ?? []))
-      .backwardCommonFiles(...(init.backwardCommonFiles ?? []));
+      .tasks(taskList.map((t) => t.value))
+      .forwardCommonFiles(...(init.forward_common_files ?? init.forwardCommonFiles ?? []))
+      .backwardCommonFiles(...(init.backward_common_files ?? init.backwardCommonFiles ?? []));
     this.#retryCount = init.machine.loaded.retryCount;
   }
 
@@ -199,15 +307,27 @@ export class Submission {
     const plan = this.#builder.toPlan();
     const recorded = async () =>
       (await readRuns(plan.workBase)).find((r) => r.runId === plan.runId);
-    if (options.dryRun) {
-      await dryRunPlan(plan, this.#builder.target);
+    const sink = options.log === false ? undefined : options.log ?? ((l: string) => console.log(l));
+    const ids = new Map<string, string>();
+    const onEvent = sink && ((e: RunEvent) => {
+      const line = dpdispatcherLogLine(e, ids);
+      if (line !== undefined) sink(line);
+    });
+    if (options.dryRun ?? options.dry_run) {
+      await dryRunPlan(plan, this.#builder.target, onEvent);
       return (await recorded())!;
     }
     return await this.#builder.run({
       retryCount: this.#retryCount,
-      until: options.exitOnSubmit ? "submitted" : "end",
+      until: options.exitOnSubmit ?? options.exit_on_submit ? "submitted" : "end",
       clean: options.clean ?? false,
+      onEvent,
     });
+  }
+
+  /** dpdispatcher's name for {@linkcode Submission.runSubmission}. */
+  run_submission(options: RunSubmissionOptions = {}): Promise<RunReport> {
+    return this.runSubmission(options);
   }
 
   /** The submission as a dpdispatcher dict (machine settings without secrets). */

@@ -16,8 +16,11 @@ export {
   Resources,
   type RunSubmissionOptions,
   Submission,
+  type SubmissionKeywords,
   Task,
+  type TaskKeywords,
 } from "./classes.ts";
+export { dpdispatcherLogLine, type LogSink } from "./log.ts";
 export { jsonSchema, SCHEMA_KINDS, type SchemaKind } from "./json_schema.ts";
 export {
   type LoadedMachine,
