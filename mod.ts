@@ -129,6 +129,7 @@ export type {
   Connection,
   ConnectOptions,
   ExecResult,
+  StreamHandle,
   TransferResult,
   Transport,
 } from "./src/transports/transport.ts";

@@ -79,7 +79,15 @@ export const CONTEXT_TYPES: readonly string[] = Object.freeze([
   "LazyLocalContext",
   "LocalContext",
   "SSHContext",
+  "BohriumContext",
+  "OpenAPIContext",
 ]);
+
+/**
+ * The cloud batch types (no transport: the cloud is the context too), as dpdispatcher spells
+ * them; `DpCloudServer` and `Lebesgue` are `Bohrium`'s aliases.
+ */
+export const CLOUD_BATCH_TYPES: readonly string[] = Object.freeze(["Bohrium", "OpenAPI"]);
 
 /**
  * Words listing names for an error message: `"A, B or C"`.

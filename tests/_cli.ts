@@ -25,22 +25,31 @@ export async function dpdisp(...args: string[]): Promise<CliResult> {
 
 /** Runs `dpdisp ARGS...` with `cwd` as the working directory (a user's project, not the clone). */
 export async function dpdispIn(cwd: string, ...args: string[]): Promise<CliResult> {
+  return await dpdispWith({ cwd }, ...args);
+}
+
+/** Runs `dpdisp ARGS...` in `cwd` with extra environment variables. */
+export async function dpdispWith(
+  o: { cwd?: string; env?: Record<string, string> },
+  ...args: string[]
+): Promise<CliResult> {
   ready ??= run(["--version"], []);
   await ready;
-  return await run(args, ["--node-modules-dir=manual"], cwd);
+  return await run(args, ["--node-modules-dir=manual"], o.cwd, o.env);
 }
 
 async function run(
   args: readonly string[],
   flags: readonly string[],
   cwd?: string,
+  env: Record<string, string> = {},
 ): Promise<CliResult> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...flags, MAIN, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).output();
   const text = new TextDecoder();
   return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };

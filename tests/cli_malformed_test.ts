@@ -100,17 +100,17 @@ const CASES: readonly Case[] = [
     error: /Invalid machine\.batch_type: expected Shell, .* got "Kubernetes"/,
   },
   {
-    name: "unsupported batch type Fugaku",
-    change: set((s) => (machine(s).batch_type = "Fugaku")),
-    error: /Unsupported machine\.batch_type: "Fugaku" is not supported yet/,
+    name: "unsupported batch type DistributedShell",
+    change: set((s) => (machine(s).batch_type = "DistributedShell")),
+    error: /Unsupported machine\.batch_type: "DistributedShell" is not supported yet/,
   },
   {
-    name: "unsupported batch type JH_UniScheduler (as machine_type)",
+    name: "unsupported batch type distributedshell (as machine_type)",
     change: set((s) => {
       delete machine(s).batch_type;
-      machine(s).machine_type = "jh_unischeduler";
+      machine(s).machine_type = "distributedshell";
     }),
-    error: /Unsupported machine\.batch_type: "jh_unischeduler" is not supported yet/,
+    error: /Unsupported machine\.batch_type: "distributedshell" is not supported yet/,
   },
   {
     name: "missing context_type",
@@ -355,7 +355,7 @@ const CASES: readonly Case[] = [
     name: "unknown option",
     change: (s) => s,
     args: ["--dryrun"],
-    error: /Unknown option '--dryrun'; see dpdisp submit --help/,
+    error: /Unknown option '--dryrun'; did you mean "--dry-run"\? See dpdisp submit --help/,
   },
 ];
 

@@ -115,6 +115,7 @@ Deno.test("dpdisp cancel stops a run's live jobs in one call; status shows them 
     type: "detached",
     runId,
     queued: 2,
+    waiting: 0,
     running: 0,
     done: 0,
     failed: 0,
@@ -234,7 +235,7 @@ Deno.test("dpdisp shows a live progress line on a terminal", async () => {
   assert.equal(code, 0, text);
   assert.match(
     text,
-    /2\/2 jobs done \| 0 running \| 0 queued \| 0 failed \| tasks 3\/3 \| \d/,
+    /2\/2 jobs done \| 0 running \| 0 queued \| 0 waiting \| 0 failed \| tasks 3\/3 \| \d/,
   );
   assert.ok(text.includes("\x1b["), "drawn with terminal escapes");
   assert.match(text, /all 2 jobs finished, 3\/3 tasks done/);

@@ -16,9 +16,14 @@ export function unknownKeys(
     if (known.includes(key) || key.startsWith("_")) continue;
     const close = suggest(key, known);
     const message = `Unknown key ${path}.${key}${close ? ` (did you mean "${close}"?)` : ""}`;
-    if (options.strict) throw new TypeError(message);
-    options.onWarning?.(message);
+    warn(message, options);
   }
+}
+
+/** Reports one warning, or throws it with `strict`. */
+export function warn(message: string, options: LoadOptions): void {
+  if (options.strict) throw new TypeError(message);
+  options.onWarning?.(message);
 }
 
 export const isObject = (value: unknown): value is Json =>

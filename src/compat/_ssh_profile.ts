@@ -4,7 +4,7 @@ import { camel, type Json, object, unknownKeys } from "./_keys.ts";
 import type { LoadOptions } from "./load.ts";
 
 /** dpdispatcher's SSH `remote_profile` keys, plus this version's host-key and jump settings. */
-const SSH_PROFILE: Record<string, "string" | "number" | "boolean" | "strings" | "secret"> = {
+export const SSH_PROFILE: Record<string, "string" | "number" | "boolean" | "strings" | "secret"> = {
   hostname: "string",
   username: "string",
   password: "secret",

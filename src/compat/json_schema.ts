@@ -69,14 +69,17 @@ const machineInput = machineSchema.extend({
   machine_type: z.string().min(1).optional(),
 });
 
+// dpdispatcher's resources also take the batch type (it picks the kwargs it checks).
+const resourcesInput = resourcesSchema.extend({ batchType: z.string().min(1).optional() });
+
 const ZOD: Readonly<Record<SchemaKind, z.ZodType>> = {
   machine: machineInput,
-  resources: resourcesSchema,
+  resources: resourcesInput,
   task: taskSchema,
   submission: z.object({
     work_base: z.string().min(1),
     machine: machineInput,
-    resources: resourcesSchema,
+    resources: resourcesInput,
     task_list: z.array(taskSchema).min(1),
     forward_common_files: z.array(z.string().min(1)).default([]),
     backward_common_files: z.array(z.string().min(1)).default([]),

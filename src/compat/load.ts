@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { type Dispatch, dispatch } from "../api/dispatch.ts";
@@ -8,6 +8,7 @@ import { type JsonValue, type Resources, resources } from "../plan/resources.ts"
 import { type Task, task } from "../plan/task.ts";
 import {
   BATCH_TYPES,
+  CLOUD_BATCH_TYPES,
   CONTEXT_TYPES,
   orList,
   UNSUPPORTED_BATCH_TYPES,
@@ -16,8 +17,23 @@ import {
 import type { Target } from "../executor/executor.ts";
 import { lazyLocal, local } from "../transports/local.ts";
 import type { Transport } from "../transports/transport.ts";
-import { camel, isObject, type Json, object, unknownKeys } from "./_keys.ts";
+import { camel, isObject, type Json, object, unknownKeys, warn } from "./_keys.ts";
 import { sshFromProfile } from "./_ssh_profile.ts";
+import { bohriumFromProfile, bohriumKind } from "./_bohrium_profile.ts";
+import {
+  canonical,
+  DP_BATCH_TYPES,
+  DP_CONTEXT_TYPES,
+  kwargsKeys,
+  kwargsName,
+  MACHINE_KEYS,
+  REMOTE_PROFILE_KEYS,
+  RESOURCES_KEYS,
+  STRATEGY_KEYS,
+  SUBMISSION_KEYS,
+  TASK_KEYS,
+} from "./_dpdispatcher_keys.ts";
+import { checkKwargs, didYouMean, resourcesBatchType, withCpuReason } from "./_values.ts";
 
 /** Options of the dpdispatcher loaders. */
 export interface LoadOptions {
@@ -26,63 +42,6 @@ export interface LoadOptions {
   /** Receives one line per unknown key (with a did-you-mean suggestion when one is close). */
   readonly onWarning?: (message: string) => void;
 }
-
-const MACHINE_KEYS = [
-  "batch_type",
-  "machine_type",
-  "context_type",
-  "local_root",
-  "remote_root",
-  "clean_asynchronously",
-  "retry_count",
-  "remote_profile",
-];
-const RESOURCES_KEYS = [
-  "number_node",
-  "cpu_per_node",
-  "gpu_per_node",
-  "queue_name",
-  "group_size",
-  "custom_flags",
-  "strategy",
-  "para_deg",
-  "source_list",
-  "module_purge",
-  "module_unload_list",
-  "module_list",
-  "envs",
-  "prepend_script",
-  "append_script",
-  "wait_time",
-  "kwargs",
-  "walltime",
-  "memory",
-  "account",
-  "qos",
-  "job_name",
-];
-const STRATEGY_KEYS = [
-  "if_cuda_multi_devices",
-  "ratio_unfinished",
-  "customized_script_header_template_file",
-];
-const TASK_KEYS = [
-  "command",
-  "task_work_path",
-  "forward_files",
-  "backward_files",
-  "outlog",
-  "errlog",
-  "envs",
-];
-const SUBMISSION_KEYS = [
-  "work_base",
-  "machine",
-  "resources",
-  "task_list",
-  "forward_common_files",
-  "backward_common_files",
-];
 
 /** A dpdispatcher machine, loaded: where jobs run, and the retry budget. */
 export interface LoadedMachine {
@@ -124,8 +83,24 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
   delete (withAlias as Json).machine_type;
   const m = parseWith(machineSchema, withAlias, "machine");
   unknownKeys(raw, MACHINE_KEYS, "machine", options);
+  // The cloud: its batch type and context come together, with their own remote_profile.
+  if (bohriumKind(m.batch_type) || bohriumKind(m.context_type)) {
+    const target = bohriumFromProfile(m.batch_type, m.context_type, m.remote_profile, options);
+    return { target, localRoot: m.local_root ?? undefined, retryCount: m.retry_count ?? 3 };
+  }
   const context = m.context_type.toLowerCase().replace(/context$/, "");
   let transport: Transport;
+  const contextName = canonical(DP_CONTEXT_TYPES, m.context_type) ??
+    canonical(DP_CONTEXT_TYPES, context);
+  // SSH profiles are checked by sshFromProfile; cloud ones by their own loaders.
+  if (m.remote_profile && (contextName === "LocalContext" || contextName === "LazyLocalContext")) {
+    unknownKeys(
+      m.remote_profile,
+      REMOTE_PROFILE_KEYS[contextName!],
+      "machine.remote_profile",
+      options,
+    );
+  }
   if (context === "lazylocal") transport = lazyLocal();
   else if (context === "local") {
     if (!m.remote_root) {
@@ -144,7 +119,7 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
     });
   } else if (context === "ssh") {
     transport = sshFromProfile(m.remote_root, m.remote_profile, m.context_type, options);
-  } else if (UNSUPPORTED_CONTEXT_TYPES.includes(context)) {
+  } else if (UNSUPPORTED_CONTEXT_TYPES.includes(context) || contextName) {
     throw new TypeError(
       `Unsupported machine.context_type: "${m.context_type}" is not supported yet (supported: ${
         CONTEXT_TYPES.join(", ")
@@ -152,13 +127,18 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
     );
   } else {
     throw new TypeError(
-      `Invalid machine.context_type: expected ${orList(CONTEXT_TYPES)}, got "${m.context_type}"`,
+      `Invalid machine.context_type: expected ${orList(CONTEXT_TYPES)}, got "${m.context_type}"${
+        didYouMean(m.context_type, DP_CONTEXT_TYPES)
+      }`,
     );
   }
   const batch = m.batch_type.toLowerCase();
-  const supported = Object.values(BATCH_TYPES).map((b) => b.batchType);
+  const supported = [...Object.values(BATCH_TYPES).map((b) => b.batchType), ...CLOUD_BATCH_TYPES];
   const builtin = BATCH_TYPES[batch];
-  if (!builtin && UNSUPPORTED_BATCH_TYPES.includes(batch)) {
+  if (
+    !builtin &&
+    (UNSUPPORTED_BATCH_TYPES.includes(batch) || canonical(DP_BATCH_TYPES, m.batch_type))
+  ) {
     throw new TypeError(
       `Unsupported machine.batch_type: "${m.batch_type}" is not supported yet (supported: ${
         supported.join(", ")
@@ -167,7 +147,9 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
   }
   if (!builtin) {
     throw new TypeError(
-      `Invalid machine.batch_type: expected ${orList(supported)}, got "${m.batch_type}"`,
+      `Invalid machine.batch_type: expected ${orList(supported)}, got "${m.batch_type}"${
+        didYouMean(m.batch_type, DP_BATCH_TYPES)
+      }`,
     );
   }
   const target = builtin.make(transport);
@@ -186,11 +168,31 @@ export function loadMachine(input: unknown, options: LoadOptions = {}): LoadedMa
  * ```
  */
 export function loadResources(input: unknown, options: LoadOptions = {}): Resources {
+  return resourcesFor(input, options, undefined);
+}
+
+/** {@linkcode loadResources} for a machine's batch type (its kwargs, its reasons). */
+function resourcesFor(input: unknown, options: LoadOptions, machineBatch?: string): Resources {
   const raw = object(input, "resources");
-  unknownKeys(raw, RESOURCES_KEYS, "resources", options);
+  const batchType = resourcesBatchType(raw.batch_type) ?? machineBatch;
+  for (const key of Object.keys(raw)) {
+    // dpdispatcher's Resources(**dict) takes such a key as a kwarg; its JSON loader ignores it.
+    if (!RESOURCES_KEYS.includes(key) && kwargsKeys().includes(key)) {
+      warn(
+        `Unknown key resources.${key} (dpdispatcher reads it as resources.kwargs.${key})`,
+        options,
+      );
+    }
+  }
+  unknownKeys(
+    Object.fromEntries(Object.entries(raw).filter(([k]) => !kwargsKeys().includes(k))),
+    RESOURCES_KEYS,
+    "resources",
+    options,
+  );
   const converted: Json = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (!RESOURCES_KEYS.includes(key)) continue;
+    if (!RESOURCES_KEYS.includes(key) || key === "batch_type") continue;
     if (key === "strategy" && isObject(value)) {
       unknownKeys(value as Json, STRATEGY_KEYS, "resources.strategy", options);
       converted.strategy = Object.fromEntries(
@@ -199,15 +201,28 @@ export function loadResources(input: unknown, options: LoadOptions = {}): Resour
         ) => [camel(k), v]),
       );
     } else if (key === "kwargs" && isObject(value)) {
+      const template = isObject(raw.strategy)
+        ? raw.strategy.customized_script_header_template_file
+        : undefined;
+      checkKwargs(value, batchType, templateText(template), options);
       converted.kwargs = Object.fromEntries(
-        Object.entries(value as Json).map(([k, v]) => [camel(k), v as JsonValue]),
+        Object.entries(value as Json).map(([k, v]) => [camel(kwargsName(k)), v as JsonValue]),
       );
     } else converted[camel(key)] = value;
   }
   try {
     return resources(converted as never);
   } catch (e) {
-    throw snakeError(e);
+    throw withCpuReason(snakeError(e), raw, batchType);
+  }
+}
+
+/** The header template's text for its kwargs placeholders (unreadable: none; resources() says so). */
+function templateText(file: unknown): string | undefined {
+  try {
+    return typeof file === "string" ? readFileSync(file, "utf8") : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -227,7 +242,9 @@ export function loadTask(input: unknown, options: LoadOptions = {}, path = "task
 
 // camelCase names of dpdispatcher's keys, back to snake_case (user keys in envs stay as written).
 const SNAKE = new Map(
-  [...RESOURCES_KEYS, ...STRATEGY_KEYS, ...TASK_KEYS, ...SUBMISSION_KEYS].map((k) => [camel(k), k]),
+  [...RESOURCES_KEYS, ...STRATEGY_KEYS, ...TASK_KEYS, ...SUBMISSION_KEYS, ...kwargsKeys()].map((
+    k,
+  ) => [camel(k), k]),
 );
 
 /** `resources.strategy.ratioUnfinished` -> `resources.strategy.ratio_unfinished`. */
@@ -279,7 +296,10 @@ export function loadSubmission(
   const raw = object(input, "submission");
   unknownKeys(raw, SUBMISSION_KEYS, "submission", options);
   const machine = loadMachine(raw.machine, options);
-  const res = loadResources(raw.resources, options);
+  const batch = machine.target.executor.record.scheduler.toLowerCase();
+  const machineBatch = Object.values(BATCH_TYPES).find((b) => b.scheduler.toLowerCase() === batch)
+    ?.batchType;
+  const res = resourcesFor(raw.resources, options, machineBatch);
   if (!Array.isArray(raw.task_list) || raw.task_list.length === 0) {
     throw new TypeError(
       `Invalid submission.task_list: expected a non-empty array of tasks, got ${
@@ -346,7 +366,8 @@ export function readInputFile(
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code;
-    throw new TypeError(`Cannot read "${path}": ${why ?? (e as Error).message}`);
+    const tried = isAbsolute(path) ? "" : ` (looked for ${resolve(path)})`;
+    throw new TypeError(`Cannot read "${path}": ${why ?? (e as Error).message}${tried}`);
   }
   if (format === "yaml") {
     try {

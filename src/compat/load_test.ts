@@ -70,8 +70,9 @@ Deno.test("types are case-insensitive, Context is optional, and unsupported ones
     "local",
   );
   assert.throws(
-    () => loadMachine({ batch_type: "Fugaku", context_type: "LazyLocal", local_root: "." }),
-    /"Fugaku" is not supported yet/,
+    () =>
+      loadMachine({ batch_type: "DistributedShell", context_type: "LazyLocal", local_root: "." }),
+    /"DistributedShell" is not supported yet/,
   );
   assert.throws(
     () => loadMachine({ ...machine, context_type: "HDFSContext" }),
@@ -334,6 +335,11 @@ Deno.test("dpdispatcher PBS and LSF machines load, in any case, with their dpdis
   assert.match(lsfScript, /^#BSUB -n 8$/m);
   assert.match(lsfScript, /^#BSUB -R 'span\[ptile=4\]'$/m);
   assert.match(lsfScript, /^#BSUB -gpu 'num=1:mode=shared:j_exclusive=no'$/m);
-  // Refused with a reason (in the TypeScript spelling until render errors are translated, #17).
-  assert.throws(() => render("lsf", { custom_gpu_line: ["a", "b"] }), /kwargs\.customGpuLine/);
+  // Refused while loading, in the JSON's own key, for every batch type (Slurm dropped it silently).
+  for (const t of ["LSF", "Slurm"]) {
+    assert.throws(
+      () => render(t, { custom_gpu_line: ["a", "b"] }),
+      /^TypeError: Invalid resources\.kwargs\.custom_gpu_line: expected one header line \(a string\), got \["a","b"\]; put further lines in custom_flags$/,
+    );
+  }
 });

@@ -24,7 +24,7 @@ export interface ResourcesInput {
   readonly customFlags?: readonly string[];
   /** Script strategies. @default {} */
   readonly strategy?: {
-    /** Export `CUDA_VISIBLE_DEVICES` round robin over `gpuPerNode`. @default false */
+    /** Export `CUDA_VISIBLE_DEVICES` per task as dpdispatcher does: `paraDeg` tasks to a GPU, in turn over `gpuPerNode`, paraDeg × gpuPerNode at once. @default false */
     readonly ifCudaMultiDevices?: boolean;
     /** Once at least (1 - ratio) of the tasks finished, cancel the rest. @default 0 */
     readonly ratioUnfinished?: number;
@@ -35,7 +35,7 @@ export interface ResourcesInput {
   };
   /** Tasks run concurrently inside one job. @default 1 */
   readonly paraDeg?: number;
-  /** Files sourced before the tasks. @default [] */
+  /** Shell fragments sourced before the tasks, each written as `source <entry>` (`"activate /opt/env"` passes an argument). @default [] */
   readonly sourceList?: readonly string[];
   /** Emit `module purge`. @default false */
   readonly modulePurge?: boolean;
@@ -43,7 +43,7 @@ export interface ResourcesInput {
   readonly moduleUnloadList?: readonly string[];
   /** Modules to load. @default [] */
   readonly moduleList?: readonly string[];
-  /** Variables exported for every task; a list gives one export per element. @default {} */
+  /** Variables exported for every task (`export K=V`; a one-word V is written as given, so `$VAR` and `~` expand; others are double-quoted); a list gives one export per element. @default {} */
   readonly envs?: Readonly<Record<string, string | number | readonly (string | number)[]>>;
   /** Raw lines before the tasks. @default [] */
   readonly prependScript?: readonly string[];
@@ -222,6 +222,23 @@ export function resources(input: ResourcesInput): Resources {
     throw new TypeError(
       "Invalid resources.strategy.ifCudaMultiDevices: needs gpuPerNode > 0, got gpuPerNode 0",
     );
+  }
+  if (r.strategy.ifCudaMultiDevices && r.numberNode !== 1) {
+    // dpdispatcher refuses it too: the round robin numbers the GPUs of one node.
+    throw new TypeError(
+      `Invalid resources.strategy.ifCudaMultiDevices: needs numberNode 1, got numberNode ${r.numberNode}`,
+    );
+  }
+  for (const key of ["customGpuLine", "custom_gpu_line"]) {
+    const line = r.kwargs[key];
+    // A list would be dropped by the schedulers' string test and the default GPU line written.
+    if (line !== undefined && line !== null && typeof line !== "string") {
+      throw new TypeError(
+        `Invalid resources.kwargs.${key}: expected one header line (a string), got ${
+          JSON.stringify(line)
+        }; put further lines in customFlags`,
+      );
+    }
   }
   const file = r.strategy.customizedScriptHeaderTemplateFile;
   if (file !== undefined && r.strategy.customizedScriptHeaderTemplate === undefined) {

@@ -67,6 +67,15 @@ Deno.test("bad resources name the field and the value", () => {
       { groupSize: 1, strategy: { ifCudaMultiDevices: true } },
       /ifCudaMultiDevices: needs gpuPerNode > 0/,
     ],
+    [
+      { groupSize: 1, numberNode: 2, gpuPerNode: 1, strategy: { ifCudaMultiDevices: true } },
+      /ifCudaMultiDevices: needs numberNode 1, got numberNode 2/,
+    ],
+    [
+      { groupSize: 1, kwargs: { custom_gpu_line: ["#SBATCH --gres=gpu:a100:1", "#SBATCH -x"] } },
+      /^Invalid resources\.kwargs\.custom_gpu_line: expected one header line \(a string\), got \["#SBATCH/,
+    ],
+    [{ groupSize: 1, kwargs: { customGpuLine: 1 } }, /kwargs\.customGpuLine: .*got 1;/],
     [{ groupSize: 1, envs: { "1X": "a" } }, /resources\.envs/],
     [{ groupSize: 1, account: "my account" }, /resources\.account.*got "my account"/],
     [{ groupSize: 1, group_size: 1 }, /unknown key "group_size"/],
