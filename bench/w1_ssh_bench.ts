@@ -25,8 +25,12 @@ const arg = (name: string, fallback: string) => {
 };
 const SIZES = arg("--sizes", "200,1000,5000").split(",").map(Number);
 const REPEAT = Number(arg("--repeat", "3"));
-const env = sshEnv();
-if (!env) throw new Error("start the test sshd first: bash scripts/start_sshd.sh");
+// Also run ours with every job queued at once (the queue window out of the way).
+const ALL_AT_ONCE = process.argv.includes("--all-at-once");
+const ONLY = arg("--only", ""); // "ours" or "all": skip the floor (for profiling)
+const found = sshEnv();
+if (!found) throw new Error("start the test sshd first: bash scripts/start_sshd.sh");
+const env = found;
 const REMOTE = "/home/hpcuser/dpd-w1";
 
 const SUBMIT = ["REQUEST_SUBMIT_BATCH_JOB"];
@@ -121,7 +125,7 @@ ${s} -O exit 2>/dev/null || true`;
   return { ms, cpu: used, submit: sum(c, SUBMIT), status: sum(c, STATUS) };
 }
 
-async function ours(n: number): Promise<Run> {
+async function ours(n: number, maxQueued?: number): Promise<Run> {
   const dir = workBase(n);
   const tasks = Array.from({ length: n }, (_, k) =>
     task({
@@ -144,11 +148,11 @@ async function ours(n: number): Promise<Run> {
   const cpu = busy();
   const t = performance.now();
   const report = await dispatch({ workBase: dir })
-    .on(slurm(counting(testSsh(env!, `${REMOTE}/ours`))))
+    .on(slurm(counting(testSsh(env, `${REMOTE}/ours`))))
     .with(resources({ groupSize: 1 }))
     .tasks(tasks)
     .forwardCommonFiles("common.txt")
-    .run({ onEvent: (e) => e.type === "poll" && e.live > 0 && polls++ });
+    .run({ maxQueued, onEvent: (e) => e.type === "poll" && e.live > 0 && polls++ });
   const ms = performance.now() - t;
   const c = rpcs();
   const used = busy() - cpu;
@@ -169,15 +173,18 @@ async function ours(n: number): Promise<Run> {
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const raw: string[] = [];
 const rows: string[] = [];
+const allRows: string[] = [];
 for (const n of SIZES) {
-  const f: Run[] = [];
-  const o: Run[] = [];
+  const runs: Record<string, Run[]> = { floor: [], ours: [], all: [] };
+  const sides = ONLY ? [ONLY] : ["floor", "ours", ...(ALL_AT_ONCE ? ["all"] : [])];
   for (let k = 0; k < REPEAT; k++) {
-    for (const side of k % 2 === 0 ? ["floor", "ours"] : ["ours", "floor"]) {
+    // Rotate which side goes first, so a drift in the machine's speed hits every side alike.
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(i + k) % sides.length];
       quiet();
       execFileSync("bash", ["-c", `${ssh("none")} 'rm -rf ${REMOTE}'`]);
-      const r = side === "floor" ? floor(n) : await ours(n);
-      (side === "floor" ? f : o).push(r);
+      const r = side === "floor" ? floor(n) : await ours(n, side === "all" ? Infinity : undefined);
+      runs[side].push(r);
       raw.push(
         `| ${n} | ${k + 1} | ${side} | ${secs(r.ms)} | ${
           r.cpu.toFixed(1)
@@ -188,8 +195,18 @@ for (const n of SIZES) {
       console.error(raw.at(-1));
     }
   }
+  if (ONLY) continue;
+  const { floor: f, ours: o, all: a } = runs;
   const m = (rs: Run[], key: keyof Run) => median(rs.map((r) => r[key] ?? 0));
   const pairs = o.map((r, k) => (r.ms / f[k].ms).toFixed(2)).join(", ");
+  if (ALL_AT_ONCE) {
+    const ap = a.map((r, k) => (r.ms / f[k].ms).toFixed(2)).join(", ");
+    allRows.push(
+      `| ${n} | ${secs(m(a, "ms"))} | **${(m(a, "ms") / m(f, "ms")).toFixed(2)}x** | ${ap} | ${
+        m(a, "cpu").toFixed(0)
+      } s |`,
+    );
+  }
   rows.push(
     `| ${n} | ${REPEAT} | ${secs(m(f, "ms"))} | ${secs(m(o, "ms"))} | **${
       (m(o, "ms") / m(f, "ms")).toFixed(2)
@@ -205,6 +222,12 @@ console.log(
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);
+if (allRows.length > 0) {
+  console.log("\nEvery job queued at once (maxQueued: Infinity):\n");
+  console.log("| N | wall | ratio to the floor | per pair | machine CPU |");
+  console.log("|---|---|---|---|---|");
+  for (const r of allRows) console.log(r);
+}
 console.log("\nRaw runs:\n");
 console.log(
   "| N | pair | side | wall | machine CPU | status RPCs | submit RPCs | execs | SFTP | polls |",
