@@ -211,11 +211,14 @@ function run(cmd: string, args: string[], options: { cwd: string; log: (s: strin
   }
   // deno pack names every internal module that has no .d.ts of its own: none is part of the
   // public types (tests/npm_test.ts type-checks a consumer with tsc), so one line says so.
-  const noTypes = /^Could not generate types for '.*'\. Types will not be included for this module\.$/;
+  const noTypes =
+    /^Could not generate types for '.*'\. Types will not be included for this module\.$/;
   const lines = output.split("\n").filter((l) => l !== "");
   const internal = lines.filter((l) => noTypes.test(l)).length;
   const rest = lines.filter((l) => !noTypes.test(l));
-  if (internal > 0) rest.push(`${internal} internal modules have no .d.ts of their own (not public)`);
+  if (internal > 0) {
+    rest.push(`${internal} internal modules have no .d.ts of their own (not public)`);
+  }
   if (rest.length > 0) options.log(rest.join("\n"));
 }
 

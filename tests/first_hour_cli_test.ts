@@ -130,3 +130,27 @@ Deno.test("dpdisp submit --json keys exit codes and missing files by task path, 
   assert.equal(last.exitCode, 2);
   assert.match(last.message, /work_base|workBase/);
 });
+
+Deno.test("a script outside the clone imports mod.ts and the compat module by path and runs with plain deno run", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpd-by-path-"));
+  const root = new URL("..", import.meta.url).pathname;
+  writeFileSync(
+    join(dir, "use.ts"),
+    `import { dispatch, resources, task } from "${root}mod.ts";
+import { Machine } from "${root}src/compat/mod.ts";
+const report = await dispatch({ workBase: "w" }).with(resources({ groupSize: 1 }))
+  .tasks(task({ command: "echo hi > out.txt", taskWorkPath: "t0", backwardFiles: ["out.txt"] })).run();
+console.log(report.ok, typeof Machine.load_from_json);
+`,
+  );
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-config", "use.ts"],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, err);
+  assert.equal(new TextDecoder().decode(stdout), "true function\n");
+  assert.equal(Deno.readTextFileSync(join(dir, "w", "t0", "out.txt")), "hi\n");
+});

@@ -1,5 +1,5 @@
-// @ts-types="@types/cli-progress"
-import cliProgress from "cli-progress";
+// @ts-types="npm:@types/cli-progress@^3.11.6"
+import cliProgress from "npm:cli-progress@^3.12.0";
 import process from "node:process";
 import type { RunEvent } from "../runner/events.ts";
 import type { RunReport } from "../runner/report.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "npm:zod@^4.1.0";
 import { resourcesSchema } from "../plan/resources.ts";
 import { taskSchema } from "../plan/task.ts";
 import { BATCH_TYPES, CONTEXT_TYPES } from "../builtins.ts";

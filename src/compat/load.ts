@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import { parse as parseYaml } from "npm:yaml@^2.9.1";
+import { z } from "npm:zod@^4.1.0";
 import { type Dispatch, dispatch } from "../api/dispatch.ts";
 import { parseWith, relativePath } from "../plan/validate.ts";
 import { type JsonValue, type Resources, resources } from "../plan/resources.ts";

@@ -1,5 +1,5 @@
 // @ts-types="npm:@types/seedrandom@^3.0.8"
-import seedrandom from "seedrandom";
+import seedrandom from "npm:seedrandom@^3.0.5";
 
 /**
  * Splits task indices into jobs like dpdispatcher: a deterministic shuffle (seed 42) for load

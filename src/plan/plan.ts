@@ -3,7 +3,7 @@ import { parseWith, relativePath } from "./validate.ts";
 import { groupTasks } from "./grouping.ts";
 import type { JsonValue, Resources } from "./resources.ts";
 import type { Task } from "./task.ts";
-import { z } from "zod";
+import { z } from "npm:zod@^4.1.0";
 
 /** One job of a plan: a group of tasks submitted together under a stable name. */
 export interface PlanJob {

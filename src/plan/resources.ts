@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import { z } from "npm:zod@^4.1.0";
 import { parseMemory, parseWalltime } from "./units.ts";
 import { envName, parseWith } from "./validate.ts";
 

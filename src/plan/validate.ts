@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@^4.1.0";
 
 function article(type: string): string {
   const word = type === "int" ? "integer" : type;

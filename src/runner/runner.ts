@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@^4.1.0";
 import { ConnectionError } from "../errors.ts";
 import type { Target } from "../executor/executor.ts";
 import type { Plan } from "../plan/plan.ts";

@@ -19,7 +19,7 @@ import { mapLimit } from "../_map_limit.ts";
 const GLOB = /[*?[\]{}]/;
 // Loaded on first use: tinyglobby reads TINYGLOBBY_DEBUG as it loads, and loading this library
 // must need no Deno permission, so a script can ask permissions() before anything else.
-let tinyglobby: Promise<typeof import("tinyglobby")> | undefined;
+let tinyglobby: Promise<typeof import("npm:tinyglobby@^0.2.17")> | undefined;
 
 /** Runs an argv in its own session (so a terminal's Ctrl-C reaches only the runner) and collects output. */
 export function execLocal(argv: readonly string[], stdin?: string): Promise<ExecResult> {
@@ -41,7 +41,7 @@ export function execLocal(argv: readonly string[], stdin?: string): Promise<Exec
 /** Expands one entry (file, directory or glob) relative to `base`; [] when it matches nothing. */
 export async function expand(base: string, entry: string): Promise<string[]> {
   if (GLOB.test(entry)) {
-    const { glob } = await (tinyglobby ??= import("tinyglobby"));
+    const { glob } = await (tinyglobby ??= import("npm:tinyglobby@^0.2.17"));
     return (await glob([entry], {
       cwd: base,
       dot: true,

@@ -11,7 +11,7 @@ import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { once } from "node:events";
 import { dirname, join, posix, resolve, sep } from "node:path";
-import { Unzip, UnzipInflate, Zip, ZipPassThrough } from "fflate";
+import { Unzip, UnzipInflate, Zip, ZipPassThrough } from "npm:fflate@^0.8.2";
 import { expand } from "../../transports/local_fs.ts";
 
 /** What {@linkcode zipFiles} packed. */

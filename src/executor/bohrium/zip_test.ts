@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { zipSync } from "fflate";
+import { zipSync } from "npm:fflate@^0.8.2";
 import { unzipFile, zipFiles } from "./zip.ts";
 
 Deno.test("files, directories and globs pack and unpack byte for byte, large ones streamed", async () => {

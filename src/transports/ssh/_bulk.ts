@@ -4,7 +4,8 @@ import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname, posix } from "node:path";
 import type { Readable } from "node:stream";
-import tar from "tar-stream";
+// @ts-types="npm:@types/tar-stream@^3.1.4"
+import tar from "npm:tar-stream@^3.1.7";
 import { mapLimit } from "../../_map_limit.ts";
 import { CommandError } from "../../errors.ts";
 import { quote } from "../../shell/quote.ts";

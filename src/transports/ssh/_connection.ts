@@ -1,5 +1,5 @@
-// @ts-types="@types/ssh2"
-import type { SFTPWrapper } from "ssh2";
+// @ts-types="npm:@types/ssh2@^1.15.6"
+import type { SFTPWrapper } from "npm:ssh2@^1.17.0";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
-import SSHConfig from "ssh-config";
+import SSHConfig from "npm:ssh-config@^5.0.0";
 
 /** One machine on the way to the cluster: jump hosts first, the login node last. */
 export interface Hop {

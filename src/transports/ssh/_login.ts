@@ -1,7 +1,7 @@
-// @ts-types="@types/ssh2"
-import ssh2 from "ssh2";
-// @ts-types="@types/ssh2"
-import type { AnyAuthMethod, Client as ClientType, ConnectConfig, Prompt } from "ssh2";
+// @ts-types="npm:@types/ssh2@^1.15.6"
+import ssh2 from "npm:ssh2@^1.17.0";
+// @ts-types="npm:@types/ssh2@^1.15.6"
+import type { AnyAuthMethod, Client as ClientType, ConnectConfig, Prompt } from "npm:ssh2@^1.17.0";
 import type { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";

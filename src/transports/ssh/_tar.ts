@@ -6,7 +6,8 @@ import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import process from "node:process";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
-import tar from "tar-stream";
+// @ts-types="npm:@types/tar-stream@^3.1.4"
+import tar from "npm:tar-stream@^3.1.7";
 import { expand } from "../local_fs.ts";
 
 /** A local file to send, relative to its base. */
