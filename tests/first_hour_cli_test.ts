@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dpdispIn } from "./_cli.ts";
+import { sshEnv } from "./_ssh.ts";
 
 /** A project directory with `sub.json` whose work base is `work/`, as dpdispatcher users write it. */
 function project(tasks: readonly Record<string, unknown>[]): string {
@@ -153,4 +154,49 @@ console.log(report.ok, typeof Machine.load_from_json);
   assert.equal(code, 0, err);
   assert.equal(new TextDecoder().decode(stdout), "true function\n");
   assert.equal(Deno.readTextFileSync(join(dir, "w", "t0", "out.txt")), "hi\n");
+});
+
+Deno.test({
+  name: "SSH errors reached from a JSON file name remote_profile keys as the user wrote them",
+  ignore: sshEnv() === undefined,
+  fn: async () => {
+    const e = sshEnv()!;
+    const dir = mkdtempSync(join(tmpdir(), "dpd-first-hour-ssh-"));
+    mkdirSync(join(dir, "t0"));
+    writeFileSync(join(dir, "t0", "in.txt"), "x");
+    writeFileSync(join(dir, "empty_known_hosts"), "");
+    const sub = (profile: Record<string, unknown>) =>
+      JSON.stringify({
+        work_base: "./",
+        machine: {
+          batch_type: "Shell",
+          context_type: "SSHContext",
+          remote_root: "/tmp/dpd-first-hour-remote",
+          remote_profile: {
+            hostname: e.host,
+            port: e.ports.target,
+            username: "hpcuser",
+            look_for_keys: false,
+            ...profile,
+          },
+        },
+        resources: { group_size: 1 },
+        task_list: [{ command: "true", task_work_path: "t0/", forward_files: ["in.txt"] }],
+      });
+    writeFileSync(join(dir, "nokey.json"), sub({ key_filename: join(dir, "no_such_key") }));
+    const nokey = await dpdispIn(dir, "submit", "nokey.json");
+    assert.equal(nokey.code, 2, nokey.stderr);
+    assert.match(nokey.stderr, /Invalid machine\.remote_profile\.key_filename: cannot read/);
+    writeFileSync(
+      join(dir, "unknown.json"),
+      sub({ key_filename: e.keys.ed25519, known_hosts: join(dir, "empty_known_hosts") }),
+    );
+    const unknown = await dpdispIn(dir, "submit", "unknown.json");
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(
+      unknown.stderr,
+      /set "host_key_policy": "accept-new" in machine\.remote_profile/,
+    );
+    assert.doesNotMatch(unknown.stderr, /hostKeyPolicy/);
+  },
 });

@@ -230,6 +230,16 @@ Deno.test({
       assert.ok(!again.events.includes("job:submitted"), `resubmitted: ${again.events}`);
     });
 
+    await t.step("the README's run.mjs runs as written, from the project directory", () => {
+      const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+      const block = /```js\n(\/\/ run\.mjs[^]*?)```/.exec(readme)?.[1];
+      assert.ok(block, "README.md has no run.mjs block");
+      writeFileSync(join(project, "run.mjs"), block);
+      const out = ok(sh(NODE, ["run.mjs"], project), "node run.mjs");
+      assert.match(out, new RegExp(`^true ${join(project, "work", "t0")}$`, "m"));
+      assert.ok(readFileSync(join(project, "work", "t0", "out.txt"), "utf8").length > 1);
+    });
+
     await t.step("the dpdisp bin runs under node", () => {
       const bin = join(project, "node_modules", ".bin", "dpdisp");
       const help = sh(bin, ["--help"], project);

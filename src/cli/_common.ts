@@ -84,7 +84,8 @@ export function onePositional(command: string, positionals: string[], what: stri
 export function fail(io: Io, command: string, error: unknown): number {
   const e = error instanceof Error ? error : new Error(String(error));
   const bad = e instanceof TypeError || e instanceof RangeError;
-  let message = bad ? toSubmissionKeys(e.message) : e.message;
+  // The CLI's users wrote JSON: name fields and options as they spelled them.
+  let message = toSubmissionKeys(e.message);
   message = message.split("\n")[0];
   if (e instanceof StateError && /already being run/.test(message)) {
     message += "; stop that runner first (Ctrl-C detaches it and leaves the jobs running)";

@@ -335,6 +335,18 @@ const SNAKE_FIELDS: readonly [RegExp, (...groups: string[]) => string][] = [
   [/^tasks\[(\d+)\]/, (i) => `submission.task_list[${i}]`],
   [/^(forward|backward)CommonFiles/, (which) => `submission.${which}_common_files`],
   [/^workBase/, () => "submission.work_base"],
+  [
+    /^ssh\.(\w+)/,
+    (k) => `machine.remote_profile.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+  ],
+];
+
+/** SSH options a message may advise, in the remote_profile spelling of a JSON user. */
+const INLINE_OPTIONS: readonly [RegExp, string][] = [
+  [
+    /\bset hostKeyPolicy: "accept-new"/,
+    'set "host_key_policy": "accept-new" in machine.remote_profile',
+  ],
 ];
 
 /**
@@ -343,6 +355,7 @@ const SNAKE_FIELDS: readonly [RegExp, (...groups: string[]) => string][] = [
  * submission.task_list[0].forward_files: ...`), so the CLI names what the user wrote.
  */
 export function toSubmissionKeys(message: string): string {
+  for (const [pattern, to] of INLINE_OPTIONS) message = message.replace(pattern, to);
   return message.replace(/^Invalid ([A-Za-z_.\[\]\d]+):/, (_m, field: string) => {
     let out = field;
     for (const [pattern, to] of SNAKE_FIELDS) {
