@@ -240,6 +240,50 @@ Deno.test({
       assert.ok(readFileSync(join(project, "work", "t0", "out.txt"), "utf8").length > 1);
     });
 
+    await t.step(
+      "npm install -g puts a dpdisp that works from any directory, paths relative to it",
+      () => {
+        // The README's install line, into a private prefix instead of the system's.
+        const prefix = join(dir, "global");
+        ok(
+          sh("npm", [
+            "install",
+            "-g",
+            ...NPM_FLAGS,
+            "--ignore-scripts",
+            "--prefix",
+            prefix,
+            tarball,
+          ], dir),
+          "npm install -g",
+        );
+        const bin = join(prefix, "bin", "dpdisp");
+        const scratch = join(dir, "scratch");
+        mkdirSync(join(scratch, "work", "t0"), { recursive: true });
+        writeFileSync(join(scratch, "work", "t0", "in.txt"), "hello\n");
+        writeFileSync(
+          join(scratch, "sub.json"),
+          JSON.stringify({
+            work_base: "work/",
+            machine: { batch_type: "Shell", context_type: "LazyLocalContext", local_root: "./" },
+            resources: { group_size: 1 },
+            task_list: [{
+              command: "cat in.txt > out.txt",
+              task_work_path: "t0/",
+              forward_files: ["in.txt"],
+              backward_files: ["out.txt"],
+            }],
+          }),
+        );
+        const submitted = sh(bin, ["submit", "sub.json"], scratch);
+        assert.equal(submitted.status, 0, submitted.stdout + submitted.stderr);
+        assert.equal(readFileSync(join(scratch, "work", "t0", "out.txt"), "utf8"), "hello\n");
+        const status = sh(bin, ["status", "sub.json"], scratch);
+        assert.equal(status.status, 0, status.stderr);
+        assert.match(status.stdout, /1 jobs \(1 finished, 0 failed\), 1\/1 tasks done/);
+      },
+    );
+
     await t.step("the dpdisp bin runs under node", () => {
       const bin = join(project, "node_modules", ".bin", "dpdisp");
       const help = sh(bin, ["--help"], project);
