@@ -3,8 +3,9 @@ import type { Resources } from "../plan/resources.ts";
 
 /**
  * Fills a header template (dpdispatcher's `customized_script_header_template_file`): `{name}`
- * placeholders take resource values, by dpdispatcher's snake_case key or the camelCase one;
- * `{{` and `}}` are literal braces, as in Python's str.format. Unknown names stay as written.
+ * placeholders take resource values, by dpdispatcher's snake_case key or the camelCase one, and
+ * `{kwargs[key]}` / `{strategy[key]}` their entries, as Python's str.format indexes a dict; `{{` and
+ * `}}` are literal braces. Unknown names stay as written.
  */
 export function fillHeader(template: string, r: Resources): string {
   const values: Record<string, string | number | undefined> = {
@@ -23,10 +24,22 @@ export function fillHeader(template: string, r: Resources): string {
   for (const [key, value] of Object.entries(values)) {
     values[key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())] = value;
   }
+  const camel = (key: string) => key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+  const dicts: Record<string, Readonly<Record<string, unknown>>> = {
+    kwargs: r.kwargs,
+    strategy: r.strategy,
+  };
   return template
-    .replace(/\{\{|\}\}|\{(\w+)\}/g, (match, name?: string) => {
+    .replace(/\{\{|\}\}|\{(\w+)(?:\[(\w+)\])?\}/g, (match, name?: string, key?: string) => {
       if (match === "{{") return "{";
       if (match === "}}") return "}";
+      if (key !== undefined) {
+        const dict = dicts[name!];
+        const value = dict?.[key] ?? dict?.[camel(key)];
+        return value === undefined || value === null || typeof value === "object"
+          ? match
+          : String(value);
+      }
       const value = values[name!];
       return value === undefined ? match : String(value);
     });
