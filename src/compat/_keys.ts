@@ -1,4 +1,4 @@
-import { suggest } from "./_suggest.ts";
+import { suggest } from "../suggest.ts";
 import type { LoadOptions } from "./load.ts";
 
 /** A JSON object as loaded. */

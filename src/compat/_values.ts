@@ -1,4 +1,4 @@
-import { suggest } from "./_suggest.ts";
+import { suggest } from "../suggest.ts";
 import { canonical, DP_BATCH_TYPES, kwargsKeys } from "./_dpdispatcher_keys.ts";
 import { type Json, unknownKeys } from "./_keys.ts";
 import type { LoadOptions } from "./load.ts";

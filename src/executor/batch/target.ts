@@ -68,6 +68,25 @@ export function arrayChunkOf(resources: Resources, camel: string, snake: string)
 }
 
 /**
+ * A factory's `endFileGraceMs` option, checked: undefined, or an integer >= 0.
+ *
+ * @example
+ * ```ts
+ * import { checkGrace } from "./target.ts";
+ *
+ * console.log(checkGrace(60_000, "fugaku")); // 60000
+ * ```
+ */
+export function checkGrace(grace: number | undefined, factory: string): number | undefined {
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) {
+    throw new TypeError(
+      `Invalid ${factory}.endFileGraceMs: expected an integer >= 0, got ${JSON.stringify(grace)}`,
+    );
+  }
+  return grace;
+}
+
+/**
  * An array's throttle (elements running at once), checked: undefined, or an integer >= 1.
  *
  * @example

@@ -12,7 +12,7 @@ import type {
   SubmitOutcome,
   SubmitRequest,
 } from "../scheduler.ts";
-import { attemptName, batchTarget } from "../target.ts";
+import { attemptName, batchTarget, checkGrace } from "../target.ts";
 import { FATAL, QUEUE_LIMIT } from "./codes.ts";
 import { readPjstat, statusById } from "./parse.ts";
 
@@ -241,12 +241,6 @@ export function fugaku(
   transport: Transport = lazyLocal(),
   options: FugakuOptions = {},
 ): BatchTarget {
-  const grace = options.endFileGraceMs;
-  if (grace === undefined) return batchTarget(fugakuScheduler, transport);
-  if (!Number.isInteger(grace) || grace < 0) {
-    throw new TypeError(
-      `Invalid fugaku.endFileGraceMs: expected an integer >= 0, got ${JSON.stringify(grace)}`,
-    );
-  }
-  return batchTarget(makeScheduler(grace), transport);
+  const grace = checkGrace(options.endFileGraceMs, "fugaku");
+  return batchTarget(grace === undefined ? fugakuScheduler : makeScheduler(grace), transport);
 }

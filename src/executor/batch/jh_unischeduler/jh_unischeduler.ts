@@ -12,7 +12,7 @@ import type {
   SubmitOutcome,
   SubmitRequest,
 } from "../scheduler.ts";
-import { attemptName, batchTarget } from "../target.ts";
+import { attemptName, batchTarget, checkGrace } from "../target.ts";
 import { FATAL, QUEUE_LIMIT } from "./codes.ts";
 import { jhStatus, readJjobs } from "./parse.ts";
 
@@ -249,14 +249,9 @@ export function jhUniScheduler(
   transport: Transport = lazyLocal(),
   options: JhUniSchedulerOptions = {},
 ): BatchTarget {
-  const grace = options.endFileGraceMs;
-  if (grace === undefined) return batchTarget(jhUniSchedulerScheduler, transport);
-  if (!Number.isInteger(grace) || grace < 0) {
-    throw new TypeError(
-      `Invalid jhUniScheduler.endFileGraceMs: expected an integer >= 0, got ${
-        JSON.stringify(grace)
-      }`,
-    );
-  }
-  return batchTarget(makeScheduler(grace), transport);
+  const grace = checkGrace(options.endFileGraceMs, "jhUniScheduler");
+  return batchTarget(
+    grace === undefined ? jhUniSchedulerScheduler : makeScheduler(grace),
+    transport,
+  );
 }
