@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WATCH_ENDS, WatchParser } from "./end_watch.ts";
@@ -55,4 +55,62 @@ Deno.test("the watcher reports each complete end file once, skips half-written o
   const exited = new Promise((r) => child.on("exit", r));
   child.stdin.end();
   assert.equal(await exited, 0);
+});
+
+Deno.test("the watcher lists the directory only when it changed, and lists again when in doubt", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpd-watch-"));
+  writeFileSync(join(dir, "a.0.end"), "dpd-end-ok\n");
+  // every = 1000: no forced listing during the test, so a skipped listing stays skipped.
+  const child = spawn("bash", ["-c", WATCH_ENDS, "dpd", dir, "1000"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const parser = new WatchParser();
+  const seen: string[] = [];
+  let scans = 0;
+  child.stdout.on("data", (chunk: Uint8Array) => {
+    const news = parser.push(chunk);
+    scans += news.scans;
+    for (const [name] of news.files) seen.push(name);
+  });
+  const scansFrom = async (n: number) => {
+    const at = scans;
+    const end = Date.now() + 5000;
+    while (scans < at + n) {
+      if (Date.now() > end) throw new Error(`timed out; seen ${seen}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await scansFrom(3);
+  assert.deepEqual(seen, ["a.0.end"]);
+  const stamps = readdirSync(dir).filter((f) => f.startsWith(".dpd-watch."));
+  assert.equal(stamps.length, 1, `one stamp file: ${readdirSync(dir)}`);
+  const stamp = join(dir, stamps[0]);
+  // A stamp newer than the directory means "nothing added since the last listing": a file that
+  // arrives under a stamp from the future is not listed ...
+  const future = new Date(Date.now() + 3_600_000);
+  utimesSync(stamp, future, future);
+  writeFileSync(join(dir, "b.tmp"), "dpd-end-ok\n");
+  renameSync(join(dir, "b.tmp"), join(dir, "b.0.end"));
+  await scansFrom(4);
+  assert.deepEqual(seen, ["a.0.end"], "the listing was skipped while the stamp was newer");
+  // ... and one whose directory is as new as the stamp, or newer, is.
+  const past = new Date(Date.now() - 3_600_000);
+  utimesSync(stamp, past, past);
+  await scansFrom(2);
+  assert.deepEqual(seen, ["a.0.end", "b.0.end"]);
+  // Equal times list again (a coarse clock must not hide a file): freeze the listing with a
+  // stamp from the future, add c, then give the directory and the stamp the same time.
+  utimesSync(stamp, future, future);
+  writeFileSync(join(dir, "c.tmp"), "dpd-end-ok\n");
+  renameSync(join(dir, "c.tmp"), join(dir, "c.0.end"));
+  await scansFrom(2);
+  assert.deepEqual(seen, ["a.0.end", "b.0.end"]);
+  utimesSync(dir, past, past);
+  utimesSync(stamp, past, past);
+  await scansFrom(2);
+  assert.deepEqual(seen, ["a.0.end", "b.0.end", "c.0.end"]);
+  const exited = new Promise((r) => child.on("exit", r));
+  child.stdin.end();
+  assert.equal(await exited, 0);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".dpd-")), [], "stamp removed");
 });
