@@ -28,6 +28,8 @@ const REPEAT = Number(arg("--repeat", "3"));
 // Also run ours with every job queued at once (the queue window out of the way).
 const ALL_AT_ONCE = process.argv.includes("--all-at-once");
 const ONLY = arg("--only", ""); // "ours" or "all": skip the floor (for profiling)
+// Also run the Slurm-only bound: the floor's jobs with no SSH, no files to move, no status queries.
+const BOUND = process.argv.includes("--bound");
 const found = sshEnv();
 if (!found) throw new Error("start the test sshd first: bash scripts/start_sshd.sh");
 const env = found;
@@ -125,6 +127,43 @@ ${s} -O exit 2>/dev/null || true`;
   return { ms, cpu: used, submit: sum(c, SUBMIT), status: sum(c, STATUS) };
 }
 
+/**
+ * The Slurm-only bound: the floor's jobs, their inputs already in place on the cluster side, submitted
+ * by one local `sbatch` loop as hpcuser; each job appends a line to one file as it ends, and the clock
+ * stops when that file has N lines (read every 50 ms). No SSH, no upload, no download, no status
+ * query: a client that submits each job with `sbatch` cannot finish sooner than Slurm runs them.
+ */
+function bound(n: number): Run {
+  const dir = mkdtempSync(join("/home/hpcuser", "dpd-w1-bound-"));
+  writeFileSync(join(dir, "common.txt"), "c".repeat(4096));
+  for (let k = 0; k < n; k++) {
+    mkdirSync(join(dir, `t${k}`));
+    writeFileSync(join(dir, `t${k}`, "input.txt"), `${k}`.padEnd(1024, "x"));
+    writeFileSync(
+      join(dir, `t${k}`, "job.sh"),
+      `#!/bin/bash\ncd ${dir}/t${k} && wc -c < input.txt > out.txt; echo ${k} >> ${dir}/ended\n`,
+    );
+  }
+  writeFileSync(join(dir, "ended"), "");
+  const script = `cd ${dir}
+for k in $(seq 0 ${n - 1}); do sbatch --parsable -o /dev/null t$k/job.sh > /dev/null; done
+while [ "$(wc -l < ended)" -lt ${n} ]; do sleep 0.05; done`;
+  writeFileSync(join(dir, "bound.sh"), script);
+  execFileSync("chown", ["-R", "hpcuser:", dir]);
+  execFileSync("sdiag", ["-r"]);
+  const cpu = busy();
+  const t = performance.now();
+  execFileSync("runuser", ["-u", "hpcuser", "--", "bash", join(dir, "bound.sh")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const ms = performance.now() - t;
+  const c = rpcs();
+  const used = busy() - cpu;
+  check(dir, n);
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, cpu: used, submit: sum(c, SUBMIT), status: sum(c, STATUS) };
+}
+
 async function ours(n: number, maxQueued?: number): Promise<Run> {
   const dir = workBase(n);
   const tasks = Array.from({ length: n }, (_, k) =>
@@ -174,16 +213,23 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const raw: string[] = [];
 const rows: string[] = [];
 const allRows: string[] = [];
+const boundRows: string[] = [];
 for (const n of SIZES) {
-  const runs: Record<string, Run[]> = { floor: [], ours: [], all: [] };
-  const sides = ONLY ? [ONLY] : ["floor", "ours", ...(ALL_AT_ONCE ? ["all"] : [])];
+  const runs: Record<string, Run[]> = { floor: [], ours: [], all: [], bound: [] };
+  const sides = ONLY
+    ? [ONLY]
+    : ["floor", "ours", ...(ALL_AT_ONCE ? ["all"] : []), ...(BOUND ? ["bound"] : [])];
   for (let k = 0; k < REPEAT; k++) {
     // Rotate which side goes first, so a drift in the machine's speed hits every side alike.
     for (let i = 0; i < sides.length; i++) {
       const side = sides[(i + k) % sides.length];
       quiet();
       execFileSync("bash", ["-c", `${ssh("none")} 'rm -rf ${REMOTE}'`]);
-      const r = side === "floor" ? floor(n) : await ours(n, side === "all" ? Infinity : undefined);
+      const r = side === "floor"
+        ? floor(n)
+        : side === "bound"
+        ? bound(n)
+        : await ours(n, side === "all" ? Infinity : undefined);
       runs[side].push(r);
       raw.push(
         `| ${n} | ${k + 1} | ${side} | ${secs(r.ms)} | ${
@@ -196,7 +242,7 @@ for (const n of SIZES) {
     }
   }
   if (ONLY) continue;
-  const { floor: f, ours: o, all: a } = runs;
+  const { floor: f, ours: o, all: a, bound: b } = runs;
   const m = (rs: Run[], key: keyof Run) => median(rs.map((r) => r[key] ?? 0));
   const pairs = o.map((r, k) => (r.ms / f[k].ms).toFixed(2)).join(", ");
   if (ALL_AT_ONCE) {
@@ -205,6 +251,15 @@ for (const n of SIZES) {
       `| ${n} | ${secs(m(a, "ms"))} | **${(m(a, "ms") / m(f, "ms")).toFixed(2)}x** | ${ap} | ${
         m(a, "cpu").toFixed(0)
       } s |`,
+    );
+  }
+  if (BOUND) {
+    const per = (xs: Run[]) => xs.map((r, k) => (r.ms / f[k].ms).toFixed(2));
+    const pooled = (xs: Run[]) => median(xs.map((r, k) => r.ms / f[k].ms)).toFixed(2);
+    boundRows.push(
+      `| ${n} | ${secs(m(b, "ms"))} | **${pooled(b)}x** | ${per(b).join(", ")} | **${
+        pooled(o)
+      }x** | ${per(o).join(", ")} | ${m(b, "cpu").toFixed(0)} s |`,
     );
   }
   rows.push(
@@ -227,6 +282,16 @@ if (allRows.length > 0) {
   console.log("| N | wall | ratio to the floor | per pair | machine CPU |");
   console.log("|---|---|---|---|---|");
   for (const r of allRows) console.log(r);
+}
+if (boundRows.length > 0) {
+  console.log(
+    "\nThe Slurm-only bound (no SSH, no files, no status queries), per pair against the floor:\n",
+  );
+  console.log(
+    "| N | bound wall | bound/floor, pooled median | per pair | ours/floor, pooled median | per pair | bound machine CPU |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of boundRows) console.log(r);
 }
 console.log("\nRaw runs:\n");
 console.log(
