@@ -79,6 +79,17 @@ Deno.test({
     }
     assert.ok(!JSON.stringify(events).includes(password));
     assert.ok(!JSON.stringify(report).includes(password));
+    // The journal alone draws the run: no submission file, no connection, no password needed.
+    const drawn = await dpdisp("report", workBase);
+    assert.equal(drawn.code, 0, drawn.stderr);
+    assert.match(drawn.stdout, /3 jobs/, drawn.stdout);
+    // Cancelling needs the connection, which a run id cannot rebuild: say so, by name.
+    const cancel = await dpdisp("cancel", workBase);
+    assert.notEqual(cancel.code, 0);
+    assert.match(
+      cancel.stderr,
+      /over ssh, which a run id alone cannot reach; give the submission file/,
+    );
     await Deno.remove(workBase, { recursive: true });
     await Deno.remove(remoteRoot, { recursive: true });
   },

@@ -43,7 +43,11 @@ export function runArgument(
   return resolveRun(ref, { workBase: values["work-base"], strict: values.strict ?? false, io });
 }
 
-/** A recorded run, reopened: its plan (with the work base where it was found) and target. */
+/**
+ * A recorded run, reopened: its plan (with the work base where it was found) and target. The
+ * target is rebuilt only when read, so commands that need just the journal (`report`) work for
+ * runs whose connection cannot be rebuilt from a run id (SSH).
+ */
 export interface RunRef {
   readonly plan: Plan;
   readonly target: Target;
@@ -101,5 +105,10 @@ export function resolveRun(
   const recorded = JSON.parse(readFileSync(file, "utf8")) as Plan;
   // The plan keeps the work base as it was given (maybe relative to another directory).
   const plan: Plan = Object.freeze({ ...recorded, workBase });
-  return { plan, target: targetOf(plan.target, runId) };
+  return {
+    plan,
+    get target() {
+      return targetOf(plan.target, runId);
+    },
+  };
 }
