@@ -52,7 +52,11 @@ function busy(): number {
   const [user, nice, system, , , irq, softirq] = f.map(Number);
   return (user + nice + system + irq + softirq) / 100;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2; // even: the mean of the middle two
+};
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const quiet = () => {
   while (execFileSync("squeue", ["-h"], { encoding: "utf8" }).trim() !== "") {
