@@ -119,10 +119,15 @@ while [ -n "$(${s} "squeue -h -j $ids")" ]; do sleep 1; done
 ${s} 'cd ${remote} && tar c t*/out.txt' | tar x
 ${s} -O exit 2>/dev/null || true`;
   writeFileSync(join(dir, "floor.sh"), script);
+  return timedScript(dir, n, ["bash", join(dir, "floor.sh")]);
+}
+
+/** Runs a side's script (argv) on the clock, counting RPCs and CPU; checks and removes `dir`. */
+function timedScript(dir: string, n: number, argv: string[]): Run {
   execFileSync("sdiag", ["-r"]);
   const cpu = busy();
   const t = performance.now();
-  execFileSync("bash", [join(dir, "floor.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
   const ms = performance.now() - t;
   const c = rpcs();
   const used = busy() - cpu;
@@ -154,18 +159,7 @@ for k in $(seq 0 ${n - 1}); do sbatch --parsable -o /dev/null t$k/job.sh > /dev/
 while [ "$(wc -l < ended)" -lt ${n} ]; do sleep 0.05; done`;
   writeFileSync(join(dir, "bound.sh"), script);
   execFileSync("chown", ["-R", "hpcuser:", dir]);
-  execFileSync("sdiag", ["-r"]);
-  const cpu = busy();
-  const t = performance.now();
-  execFileSync("runuser", ["-u", "hpcuser", "--", "bash", join(dir, "bound.sh")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const ms = performance.now() - t;
-  const c = rpcs();
-  const used = busy() - cpu;
-  check(dir, n);
-  rmSync(dir, { recursive: true, force: true });
-  return { ms, cpu: used, submit: sum(c, SUBMIT), status: sum(c, STATUS) };
+  return timedScript(dir, n, ["runuser", "-u", "hpcuser", "--", "bash", join(dir, "bound.sh")]);
 }
 
 async function ours(n: number, maxQueued?: number): Promise<Run> {

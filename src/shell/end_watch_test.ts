@@ -20,12 +20,9 @@ Deno.test("the watch parser reads records split anywhere, UTF-8 included", () =>
   }
 });
 
-Deno.test("the watcher reports each complete end file once, skips half-written ones, and exits when stdin closes", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "dpd-watch-"));
-  writeFileSync(join(dir, "a.0.end"), "--- t rc 0\ndpd-end-ok\n");
-  writeFileSync(join(dir, "b.0.end"), "--- t rc 0\n"); // still being written
-  writeFileSync(join(dir, "script.sh"), "not an end file");
-  const child = spawn("bash", ["-c", WATCH_ENDS, "dpd", dir], {
+/** The watcher on `dir`, with what it reported so far and ways to wait for more. */
+function startWatch(dir: string, ...args: string[]) {
+  const child = spawn("bash", ["-c", WATCH_ENDS, "dpd", dir, ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const parser = new WatchParser();
@@ -43,43 +40,43 @@ Deno.test("the watcher reports each complete end file once, skips half-written o
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  await until(() => scans >= 2);
-  assert.deepEqual(seen, ["a.0.end"]);
+  /** Waits until n more scans have finished. */
+  const scansFrom = (n: number) => {
+    const at = scans;
+    return until(() => scans >= at + n);
+  };
+  /** Closes its stdin; resolves with its exit code. */
+  const stop = () => {
+    const exited = new Promise((r) => child.on("exit", r));
+    child.stdin.end();
+    return exited;
+  };
+  return { seen, until, scansFrom, stop };
+}
+
+Deno.test("the watcher reports each complete end file once, skips half-written ones, and exits when stdin closes", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpd-watch-"));
+  writeFileSync(join(dir, "a.0.end"), "--- t rc 0\ndpd-end-ok\n");
+  writeFileSync(join(dir, "b.0.end"), "--- t rc 0\n"); // still being written
+  writeFileSync(join(dir, "script.sh"), "not an end file");
+  const w = startWatch(dir);
+  await w.scansFrom(2);
+  assert.deepEqual(w.seen, ["a.0.end"]);
   writeFileSync(join(dir, "b.0.end"), "--- t rc 0\ndpd-end-ok\n");
   writeFileSync(join(dir, "c.tmp"), "--- t rc 3\ndpd-end-ok\n");
   renameSync(join(dir, "c.tmp"), join(dir, "c.0.end"));
-  await until(() => seen.length === 3);
-  const at = scans;
-  await until(() => scans >= at + 2);
-  assert.deepEqual(seen.sort(), ["a.0.end", "b.0.end", "c.0.end"], "each once");
-  const exited = new Promise((r) => child.on("exit", r));
-  child.stdin.end();
-  assert.equal(await exited, 0);
+  await w.until(() => w.seen.length === 3);
+  await w.scansFrom(2);
+  assert.deepEqual([...w.seen].sort(), ["a.0.end", "b.0.end", "c.0.end"], "each once");
+  assert.equal(await w.stop(), 0);
 });
 
 Deno.test("the watcher lists the directory only when it changed, and lists again when in doubt", async () => {
   const dir = mkdtempSync(join(tmpdir(), "dpd-watch-"));
   writeFileSync(join(dir, "a.0.end"), "dpd-end-ok\n");
   // every = 1000: no forced listing during the test, so a skipped listing stays skipped.
-  const child = spawn("bash", ["-c", WATCH_ENDS, "dpd", dir, "1000"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const parser = new WatchParser();
-  const seen: string[] = [];
-  let scans = 0;
-  child.stdout.on("data", (chunk: Uint8Array) => {
-    const news = parser.push(chunk);
-    scans += news.scans;
-    for (const [name] of news.files) seen.push(name);
-  });
-  const scansFrom = async (n: number) => {
-    const at = scans;
-    const end = Date.now() + 5000;
-    while (scans < at + n) {
-      if (Date.now() > end) throw new Error(`timed out; seen ${seen}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const w = startWatch(dir, "1000");
+  const { seen, scansFrom } = w;
   await scansFrom(3);
   assert.deepEqual(seen, ["a.0.end"]);
   const stamps = readdirSync(dir).filter((f) => f.startsWith(".dpd-watch."));
@@ -109,8 +106,6 @@ Deno.test("the watcher lists the directory only when it changed, and lists again
   utimesSync(stamp, past, past);
   await scansFrom(2);
   assert.deepEqual(seen, ["a.0.end", "b.0.end", "c.0.end"]);
-  const exited = new Promise((r) => child.on("exit", r));
-  child.stdin.end();
-  assert.equal(await exited, 0);
+  assert.equal(await w.stop(), 0);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".dpd-")), [], "stamp removed");
 });
