@@ -7,6 +7,7 @@ import {
 } from "../executor/bohrium/bohrium.ts";
 import type { Target } from "../executor/executor.ts";
 import type { JsonValue } from "../plan/resources.ts";
+import { REMOTE_PROFILE_KEYS } from "./_dpdispatcher_keys.ts";
 import { type Json, object, unknownKeys } from "./_keys.ts";
 import type { LoadOptions } from "./load.ts";
 
@@ -14,19 +15,11 @@ import type { LoadOptions } from "./load.ts";
 const LEGACY = ["bohrium", "dpcloudserver", "lebesgue"];
 const OPENAPI = ["openapi"];
 
-/** dpdispatcher's `BohriumContext` `remote_profile` keys. */
-const LEGACY_KEYS = [
-  "email",
-  "password",
-  "phone",
-  "program_id",
-  "project_id",
-  "retry_count",
-  "ignore_exit_code",
-  "keep_backup",
-  "input_data",
-  "username",
-];
+/**
+ * dpdispatcher's `BohriumContext` `remote_profile` keys, and `username`, which it still reads
+ * (deprecated for `email`).
+ */
+const LEGACY_KEYS = [...REMOTE_PROFILE_KEYS.BohriumContext, "username"];
 /** The keys `OpenAPIContext` / `OpenAPI` read. */
 const OPENAPI_KEYS = [
   "access_key",
